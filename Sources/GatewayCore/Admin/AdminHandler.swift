@@ -1,0 +1,82 @@
+import NIOCore
+import NIOHTTP1
+
+/// The admin listener's endpoints, plain HTTP on a loopback address by default:
+/// `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
+/// `GET /readyz` (listeners bound and not draining).
+final class AdminHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let metrics: GatewayMetrics
+    private let readiness: Readiness
+    private var head: HTTPRequestHead?
+
+    init(metrics: GatewayMetrics, readiness: Readiness) {
+        self.metrics = metrics
+        self.readiness = readiness
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+        case .body:
+            break
+        case .end:
+            guard let head = self.head else { return }
+            self.head = nil
+            self.answer(head, context: context)
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = RequestTarget(head.uri)?.path ?? ""
+        guard head.method == .GET || head.method == .HEAD else {
+            self.write(.methodNotAllowed, json: #"{"error":"method not allowed"}"#, head: head, extra: [("allow", "GET, HEAD")], context: context)
+            return
+        }
+        switch path {
+        case "/metrics":
+            var body = context.channel.allocator.buffer(capacity: 0)
+            body.writeBytes(self.metrics.render())
+            self.write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body, head: head, context: context)
+        case "/healthz":
+            self.write(.ok, json: #"{"status":"ok"}"#, head: head, context: context)
+        case "/readyz":
+            if self.readiness.isReady {
+                self.write(.ok, json: #"{"status":"ready"}"#, head: head, context: context)
+            } else {
+                self.write(.serviceUnavailable, json: #"{"status":"not_ready"}"#, head: head, context: context)
+            }
+        default:
+            self.write(.notFound, json: #"{"error":"not found"}"#, head: head, context: context)
+        }
+    }
+
+    private func write(
+        _ status: HTTPResponseStatus, json: String, head: HTTPRequestHead, extra: [(String, String)] = [],
+        context: ChannelHandlerContext
+    ) {
+        let body = context.channel.allocator.buffer(string: json)
+        self.write(status, contentType: "application/json", body: body, head: head, extra: extra, context: context)
+    }
+
+    private func write(
+        _ status: HTTPResponseStatus, contentType: String, body: ByteBuffer, head: HTTPRequestHead,
+        extra: [(String, String)] = [], context: ChannelHandlerContext
+    ) {
+        var headers = HTTPHeaders([("content-type", contentType), ("content-length", String(body.readableBytes))])
+        headers.add(contentsOf: extra)
+        if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let keepAlive = head.isKeepAlive
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { loopBound.value.close(promise: nil) }
+        }
+    }
+}

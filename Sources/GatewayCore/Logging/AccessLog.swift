@@ -1,0 +1,40 @@
+public import Logging
+
+/// One JSON line per answered request (time, request_id, client, method, path,
+/// route, status, bytes, duration), through swift-log under the label
+/// `gateway.access`; on or off per configuration.
+public struct AccessLog: Sendable {
+    let logger: Logger
+
+    public init(logger: Logger = Logger(label: "gateway.access")) {
+        self.logger = logger
+    }
+
+    struct Entry {
+        var requestID: String
+        var client: String
+        var method: String
+        var path: String
+        var route: String?
+        var status: Int
+        var bytes: Int
+        var duration: Duration
+    }
+
+    func record(_ entry: Entry) {
+        let (seconds, attoseconds) = entry.duration.components
+        let durationSeconds = Double(seconds) + Double(attoseconds) / 1e18
+        self.logger.info(
+            "request",
+            metadata: [
+                "request_id": .string(entry.requestID),
+                "client": .string(entry.client),
+                "method": .string(entry.method),
+                "path": .string(entry.path),
+                "route": .string(entry.route ?? ""),
+                "status": .stringConvertible(entry.status),
+                "bytes": .stringConvertible(entry.bytes),
+                "duration_seconds": .stringConvertible(durationSeconds),
+            ])
+    }
+}

@@ -1,0 +1,113 @@
+public import Prometheus
+
+/// Every metric the gateway exports, registered in one Prometheus registry with
+/// its help text. The admin listener renders the registry; per-request code uses
+/// `RequestMetricsCache` so that it never looks a metric up by name.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    /// Buckets for request and handshake durations: 0.5 ms to 10 s.
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    let connectionsActive: Gauge
+    let tlsHandshakeDuration: DurationHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.connectionsActive = registry.makeGauge(descriptor: Self.connectionsActiveDescriptor)
+        self.tlsHandshakeDuration = registry.makeDurationHistogram(
+            descriptor: Self.tlsHandshakeDurationDescriptor, buckets: Self.durationBuckets)
+    }
+
+    /// Looked up once per (route, method, status) per connection, see `RequestMetricsCache`.
+    func requestsTotal(route: String, method: String, code: String) -> Counter {
+        self.registry.makeCounter(
+            descriptor: Self.requestsTotalDescriptor, labels: [("route", route), ("method", method), ("code", code)])
+    }
+
+    func requestDuration(route: String) -> DurationHistogram {
+        self.registry.makeDurationHistogram(
+            descriptor: Self.requestDurationDescriptor, labels: [("route", route)], buckets: Self.durationBuckets)
+    }
+
+    func tlsHandshakes(result: String, version: String) -> Counter {
+        self.registry.makeCounter(
+            descriptor: Self.tlsHandshakesDescriptor, labels: [("result", result), ("version", version)])
+    }
+
+    func certificateExpiry(name: String) -> Gauge {
+        self.registry.makeGauge(descriptor: Self.certificateExpiryDescriptor, labels: [("name", name)])
+    }
+
+    /// Renders the Prometheus text exposition.
+    public func render() -> [UInt8] {
+        self.registry.emitToBuffer()
+    }
+
+    // MARK: Names and help
+
+    static let requestsTotalDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "http", metricName: "requests", unitName: "total",
+        helpText: "HTTP requests answered, by route name, method and status code.")
+    static let requestDurationDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+        helpText: "Time from a request's head arriving to its response being written, by route name.")
+    static let connectionsActiveDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "connections", metricName: "active", unitName: "",
+        helpText: "Client connections currently open on traffic listeners.")
+    static let tlsHandshakesDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "tls", metricName: "handshakes", unitName: "total",
+        helpText: "TLS handshakes by result (success, failure, timeout) and negotiated protocol version.")
+    static let tlsHandshakeDurationDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "tls", metricName: "handshake_duration", unitName: "seconds",
+        helpText: "Time from connection accept to a completed TLS handshake.")
+    static let certificateExpiryDescriptor = MetricNameDescriptor(
+        namespace: "gateway", subsystem: "tls", metricName: "certificate_expiry_timestamp", unitName: "seconds",
+        helpText: "When each served certificate expires, as a Unix timestamp, by certificate name.")
+}
+
+/// Per-connection cache of the counters and histograms a connection's requests
+/// update, so the hot path does one small dictionary lookup and an atomic
+/// increment instead of a registry lookup under its lock.
+struct RequestMetricsCache {
+    private struct Key: Hashable {
+        var route: Int
+        var method: String
+        var code: Int
+    }
+
+    private var counters: [Key: Counter] = [:]
+    private var histograms: [Int: DurationHistogram] = [:]
+
+    /// `route` is an index into `routeNames`, or -1 for a request that matched no route.
+    mutating func record(
+        metrics: GatewayMetrics, routeNames: [String], route: Int, method: String, code: Int, duration: Duration
+    ) {
+        let key = Key(route: route, method: method, code: code)
+        let counter: Counter
+        if let cached = self.counters[key] {
+            counter = cached
+        } else {
+            counter = metrics.requestsTotal(route: Self.name(route, routeNames), method: method, code: String(code))
+            self.counters[key] = counter
+        }
+        counter.increment()
+
+        let histogram: DurationHistogram
+        if let cached = self.histograms[route] {
+            histogram = cached
+        } else {
+            histogram = metrics.requestDuration(route: Self.name(route, routeNames))
+            self.histograms[route] = histogram
+        }
+        histogram.record(duration)
+    }
+
+    private static func name(_ route: Int, _ names: [String]) -> String {
+        route >= 0 && route < names.count ? names[route] : "none"
+    }
+}

@@ -1,0 +1,291 @@
+import GatewayHandlers
+import NIOCore
+import NIOHTTP1
+
+/// The gateway's per-connection request handler: routes each request with the
+/// current `GatewayState`, applies the limits, answers from the route's handler
+/// or with a JSON error, and records metrics and the access log.
+///
+/// Runs on the channel's event loop; every call stays there (no thread hops).
+/// Sits above `HTTPServerPipelineHandler`, so it sees one request at a time.
+final class GatewayHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Collecting a routed request's body before calling its handler.
+        case collecting(Request, body: ByteBuffer?)
+        /// Answered already (an error); dropping the body until `.end`.
+        case discarding(Request)
+    }
+
+    /// What the handler knows of the request being served.
+    private struct Request {
+        var head: HTTPRequestHead
+        var state: GatewayState
+        var route: Int
+        var parameters: [Substring]
+        var query: Substring?
+        var startedAt: NIODeadline
+        var keepAlive: Bool
+    }
+
+    private let stateBox: GatewayStateBox
+    private let metrics: GatewayMetrics
+    private let accessLog: AccessLog
+    private let timeouts: ConnectionTimeoutHandler
+
+    private var state = State.idle
+    private var metricsCache = RequestMetricsCache()
+    private var dates = HTTPDateCache()
+    private var requestIDs: RequestIDGenerator?
+    private var clientAddress: String?
+    private var inRead = false
+    private var needsFlush = false
+
+    init(stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, timeouts: ConnectionTimeoutHandler) {
+        self.stateBox = stateBox
+        self.metrics = metrics
+        self.accessLog = accessLog
+        self.timeouts = timeouts
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inRead = true
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.received(head: head, context: context)
+        case .body(let chunk):
+            self.received(body: chunk, context: context)
+        case .end:
+            self.receivedEnd(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.inRead = false
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        // The byte stream can't be trusted any more: answer once and close.
+        let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
+        let request = Request(
+            head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
+            keepAlive: false)
+        self.timeouts.requestHeadReceived()
+        self.respond(with: gatewayError, to: request, context: context)
+        self.state = .idle
+    }
+
+    private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.timeouts.requestHeadReceived()
+        let state = self.stateBox.state
+        var request = Request(
+            head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
+            keepAlive: head.isKeepAlive)
+
+        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > state.maxBodyBytes {
+            self.reject(request, with: .payloadTooLarge(limit: state.maxBodyBytes), context: context)
+            return
+        }
+        guard let target = RequestTarget(head.uri) else {
+            self.reject(request, with: .badRequestTarget, context: context)
+            return
+        }
+        request.query = target.query
+        let host = head.headers.first(name: "host").map { Substring($0) }
+        switch state.routeTable.match(method: head.method, host: host, path: target.decodedPath) {
+        case .found(let route, let parameters):
+            request.route = route
+            request.parameters = parameters
+            if head.headers.contains(name: "expect") {
+                self.answerExpectation(head: head, context: context)
+            }
+            self.state = .collecting(request, body: nil)
+        case .methodNotAllowed(let allowed):
+            self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
+        case .notFound:
+            self.reject(request, with: .notFound, context: context)
+        }
+    }
+
+    private func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
+        guard case .collecting(let request, var body) = self.state else { return }
+        if let existing = body, existing.readableBytes + chunk.readableBytes > request.state.maxBodyBytes {
+            self.state = .idle
+            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
+            return
+        }
+        if chunk.readableBytes > request.state.maxBodyBytes {
+            self.state = .idle
+            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
+            return
+        }
+        self.state = .idle  // drop the reference so `body` is uniquely owned while appending
+        if body == nil {
+            body = chunk
+        } else {
+            var chunk = chunk
+            body!.writeBuffer(&chunk)
+        }
+        self.state = .collecting(request, body: body)
+    }
+
+    private func receivedEnd(context: ChannelHandlerContext) {
+        switch self.state {
+        case .idle:
+            return
+        case .discarding:
+            self.state = .idle
+        case .collecting(let request, let body):
+            self.state = .idle
+            self.dispatch(request, body: body, context: context)
+        }
+    }
+
+    // MARK: Answering
+
+    private func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
+        let route = request.state.routes[request.route]
+        let builtIn = BuiltInRequest(
+            method: request.head.method.rawValue,
+            pathParameters: request.parameters,
+            query: request.query,
+            contentType: request.head.headers.first(name: "content-type").map { Substring($0) },
+            body: body
+        )
+        let response = route.handler.respond(to: builtIn, allocator: context.channel.allocator)
+        self.write(
+            status: HTTPResponseStatus(statusCode: response.status), contentType: response.contentType,
+            body: response.body, extraHeaders: [], request: request, requestID: nil, context: context)
+    }
+
+    /// Answers with an error now; the rest of the request body, if any, is dropped.
+    private func reject(
+        _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
+    ) {
+        self.respond(with: error, allow: allow, to: request, context: context)
+        if !error.closesConnection {
+            self.state = .discarding(request)
+        }
+    }
+
+    private func respond(
+        with error: GatewayError, allow: [String] = [], to request: Request, context: ChannelHandlerContext
+    ) {
+        var request = request
+        if error.closesConnection { request.keepAlive = false }
+        let requestID = self.requestID(for: request.head)
+        let body = error.body(requestID: requestID, allocator: context.channel.allocator)
+        var extra: [(String, String)] = [("x-request-id", requestID)]
+        if !allow.isEmpty { extra.append(("allow", allow.joined(separator: ", "))) }
+        self.write(
+            status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
+            request: request, requestID: requestID, context: context)
+    }
+
+    private func write(
+        status: HTTPResponseStatus,
+        contentType: StaticString,
+        body: ByteBuffer,
+        extraHeaders: [(String, String)],
+        request: Request,
+        requestID: String?,
+        context: ChannelHandlerContext
+    ) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + extraHeaders.count)
+        headers.add(name: "content-type", value: contentType.description)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "date", value: self.dates.current())
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if !request.keepAlive {
+            headers.add(name: "connection", value: "close")
+        } else if request.head.version.minor == 0 {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if request.head.method != .HEAD {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        if request.keepAlive {
+            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+            if self.inRead {
+                self.needsFlush = true
+            } else {
+                context.flush()
+            }
+        } else {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                loopBound.value.close(promise: nil)
+            }
+        }
+        self.timeouts.responseCompleted()
+        self.finished(request, status: status, bytes: body.readableBytes, requestID: requestID, context: context)
+    }
+
+    private func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
+        context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+    }
+
+    // MARK: Metrics and access log
+
+    private func finished(
+        _ request: Request, status: HTTPResponseStatus, bytes: Int, requestID: String?, context: ChannelHandlerContext
+    ) {
+        let duration = NIODeadline.now() - request.startedAt
+        let method = Self.metricsLabel(for: request.head.method)
+        self.metricsCache.record(
+            metrics: self.metrics, routeNames: request.state.routeNames, route: request.route, method: method,
+            code: Int(status.code), duration: .nanoseconds(duration.nanoseconds))
+        guard request.state.accessLogEnabled else { return }
+        if self.clientAddress == nil {
+            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        }
+        self.accessLog.record(
+            AccessLog.Entry(
+                requestID: requestID ?? self.requestID(for: request.head),
+                client: self.clientAddress!,
+                method: request.head.method.rawValue,
+                path: request.head.uri,
+                route: request.route >= 0 ? request.state.routeNames[request.route] : nil,
+                status: Int(status.code),
+                bytes: bytes,
+                duration: .nanoseconds(duration.nanoseconds)
+            ))
+    }
+
+    /// The client's `X-Request-Id` when it is safe to keep, else a new UUID.
+    private func requestID(for head: HTTPRequestHead) -> String {
+        if let sent = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(sent) {
+            return sent
+        }
+        if self.requestIDs == nil { self.requestIDs = RequestIDGenerator() }
+        return self.requestIDs!.next()
+    }
+
+    /// Standard methods by name; anything else as `OTHER`, so a client can't grow the label set.
+    private static func metricsLabel(for method: HTTPMethod) -> String {
+        switch method {
+        case .GET, .HEAD, .POST, .PUT, .PATCH, .DELETE, .OPTIONS, .TRACE, .CONNECT: return method.rawValue
+        default: return "OTHER"
+        }
+    }
+}

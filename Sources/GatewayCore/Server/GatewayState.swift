@@ -1,0 +1,76 @@
+public import GatewayConfig
+import GatewayHandlers
+import NIOCore
+
+/// One configuration, compiled: the route table, each route's handler, the
+/// limits. Immutable; a reload builds a new one off the event loops and swaps it
+/// in (see `GatewayStateBox`), so a request sees one whole configuration.
+public final class GatewayState: Sendable {
+    public let configuration: GatewayConfiguration
+    let routeTable: RouteTable
+    let routes: [CompiledRoute]
+    /// Route names by index, the `route` label of request metrics.
+    let routeNames: [String]
+    let maxBodyBytes: Int
+    let accessLogEnabled: Bool
+
+    public init(configuration: GatewayConfiguration) throws {
+        self.configuration = configuration
+        var routes: [CompiledRoute] = []
+        var tableRoutes: [RouteTable.Route] = []
+        for route in configuration.routes {
+            let parameterNames: [String]
+            switch route.match.path {
+            case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
+            case .prefix: parameterNames = []
+            }
+            let handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
+            let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
+            routes.append(CompiledRoute(name: route.name, handler: handler))
+            tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
+        }
+        self.routes = routes
+        self.routeNames = routes.map(\.name)
+        self.routeTable = RouteTable(routes: tableRoutes)
+        self.maxBodyBytes = configuration.http.maxBodyBytes
+        self.accessLogEnabled = configuration.accessLog.enabled
+    }
+}
+
+/// A route ready to serve: its name (for metrics and logs) and what answers it.
+struct CompiledRoute: Sendable {
+    let name: String
+    let handler: any BuiltInHandler
+}
+
+extension PathPattern {
+    /// The `{param}` names of a path template, in order.
+    static func parameterNames(in template: String) -> [String] {
+        template.split(separator: "/").compactMap { segment in
+            segment.first == "{" && segment.last == "}" ? String(segment.dropFirst().dropLast()) : nil
+        }
+    }
+}
+
+/// The current `GatewayState` as seen by one event loop. Handlers on that loop
+/// read `state` once per request without a lock; a reload publishes a new state
+/// to every loop with `EventLoop.execute`.
+final class GatewayStateBox: @unchecked Sendable {
+    private let eventLoop: any EventLoop
+    private var _state: GatewayState
+
+    init(state: GatewayState, eventLoop: any EventLoop) {
+        self._state = state
+        self.eventLoop = eventLoop
+    }
+
+    /// Read on the box's event loop only.
+    var state: GatewayState {
+        self.eventLoop.assertInEventLoop()
+        return self._state
+    }
+
+    func publish(_ state: GatewayState) {
+        self.eventLoop.execute { self._state = state }
+    }
+}

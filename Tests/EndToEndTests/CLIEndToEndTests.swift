@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@Suite("gateway command end to end", .serialized)
+struct CLIEndToEndTests {
+    @Test func checkAcceptsTheShippedConfiguration() throws {
+        let shipped = GatewayBinary.repositoryRoot.appendingPathComponent("gateway.json").path
+        let result = try run(GatewayBinary.path, ["check", "--config", shipped])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("configuration is valid"))
+    }
+
+    @Test func checkRejectsABrokenConfigurationNamingEveryPath() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(
+            #"""
+            {"listeners":[{"name":"https","address":"nowhere"}],
+             "routes":[{"name":"a","match":{"path":42},"handler":"items"},
+                       {"name":"a","match":{"path":"/x"},"handler":"itemz","extra":true}]}
+            """#.utf8
+        ).write(to: file)
+        let result = try run(GatewayBinary.path, ["check", "--config", file.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("listeners[0].address"))
+        #expect(result.stderr.contains("routes[0].match.path: expected a string"))
+        #expect(result.stderr.contains("routes[1].name"))
+        #expect(result.stderr.contains("routes[1].handler"))
+        #expect(result.stderr.contains("routes[1].extra"))
+    }
+
+    @Test func version() throws {
+        let result = try run(GatewayBinary.path, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    }
+
+    /// SIGTERM while a request body is still arriving: the request finishes, its
+    /// response says `Connection: close`, and the process exits 0.
+    @Test func sigtermDrainsInFlightRequestsAndExitsZero() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try freePort()
+        let adminPort = try freePort()
+        let config = """
+            {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],
+             "admin":{"address":"127.0.0.1:\(adminPort)"},
+             "shutdown":{"drain_timeout":"10s"},
+             "routes":[{"name":"create_item","match":{"path":"/items/","methods":["POST"]},"handler":"items"}]}
+            """
+        let configPath = directory.appendingPathComponent("gateway.json").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GatewayBinary.path)
+        process.arguments = ["run", "--config", configPath]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var connection: RawConnection?
+        for _ in 0..<100 where connection == nil {
+            connection = try? RawConnection(port: port)
+            if connection == nil { usleep(50_000) }
+        }
+        let client = try #require(connection)
+        let body = #"{"name":"Foo","price":1.5}"#
+        client.send("POST /items/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        client.send(String(body.prefix(10)))
+        usleep(200_000)
+        kill(process.processIdentifier, SIGTERM)
+        usleep(300_000)
+        #expect(process.isRunning, "the gateway waits for the in-flight request")
+        #expect((try? RawConnection(port: port)) == nil, "new connections are refused while draining")
+        client.send(String(body.dropFirst(10)))
+        let answer = client.readToEnd()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(answer.lowercased().contains("connection: close"))
+        #expect(answer.hasSuffix(#"{"name":"Foo","description":null,"price":1.5,"tax":null}"#))
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
+
+/// An ephemeral loopback port that is free right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@Suite("HTTP end to end", .serialized)
+struct HTTPEndToEndTests {
+    @Test func itemAPIAnswersAsFastAPI() async throws {
+        let gateway = try await TestGateway.start()
+        #expect(try curl(gateway, "/items/42?q=hello").body == #"{"item_id":42,"q":"hello"}"#)
+        let bad = try curl(gateway, "/items/abc")
+        #expect(bad.code == 422)
+        #expect(
+            bad.body
+                == #"{"detail":[{"type":"int_parsing","loc":["path","item_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"abc"}]}"#
+        )
+        let created = try curl(
+            gateway, "/items/", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"name":"Foo","price":35.4}"#])
+        #expect(created.code == 200)
+        #expect(created.body == #"{"name":"Foo","description":null,"price":35.4,"tax":null}"#)
+        let updated = try curl(
+            gateway, "/items/5", ["-X", "PUT", "-H", "content-type: application/json", "--data", #"{"name":"Bar","price":3}"#])
+        #expect(updated.body == #"{"item_id":5,"name":"Bar","description":null,"price":3.0,"tax":null}"#)
+        let missing = try curl(
+            gateway, "/items/", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"price":"x"}"#])
+        #expect(missing.code == 422)
+        #expect(missing.body.contains(#""type":"missing","loc":["body","name"]"#))
+        #expect(missing.body.contains(#""type":"float_parsing","loc":["body","price"]"#))
+        await gateway.stop()
+    }
+
+    @Test func severalRequestsOnOneKeepAliveConnection() async throws {
+        let gateway = try await TestGateway.start()
+        let result = try run(
+            "/usr/bin/curl",
+            ["-sS", "--cacert", gateway.caPath, "-w", "%{num_connects}\n", "-o", "/dev/null",
+             gateway.url("/items/1"), "-o", "/dev/null", gateway.url("/items/2"), "-o", "/dev/null", gateway.url("/nope")])
+        #expect(result.stdout == "1\n0\n0\n")
+        await gateway.stop()
+    }
+
+    @Test func notFoundAndMethodNotAllowedAreJSON() async throws {
+        let gateway = try await TestGateway.start()
+        let notFound = try curl(gateway, "/nothing/here", ["-H", "x-request-id: test-id-1"])
+        #expect(notFound.code == 404)
+        #expect(
+            notFound.body
+                == #"{"error":{"status":404,"code":"not_found","message":"No route matches this request.","request_id":"test-id-1"}}"#
+        )
+        let wrongMethod = try curl(gateway, "/items/1", ["-X", "DELETE", "-i"])
+        #expect(wrongMethod.code == 405)
+        #expect(wrongMethod.body.lowercased().contains("allow: get, put"))
+        #expect(wrongMethod.body.contains(#""code":"method_not_allowed""#))
+        await gateway.stop()
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        let gateway = try await TestGateway.start(extra: ["http": ["max_body_bytes": 1024]])
+        let big = String(repeating: "x", count: 4096)
+        let result = try curl(
+            gateway, "/items/", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"name":"\#(big)"}"#])
+        #expect(result.code == 413)
+        #expect(result.body.contains(#""code":"payload_too_large""#))
+        // Chunked bodies are counted as they arrive.
+        let chunked = try curl(
+            gateway, "/items/",
+            ["-X", "POST", "-H", "content-type: application/json", "-H", "transfer-encoding: chunked", "--data", big])
+        #expect(chunked.code == 413)
+        await gateway.stop()
+    }
+
+    @Test func headersOverTheLimitAre431() async throws {
+        let gateway = try await TestGateway.start(extra: ["http": ["max_header_bytes": 2048]])
+        let result = try curl(gateway, "/items/1", ["-H", "x-big: \(String(repeating: "a", count: 4096))"])
+        #expect(result.code == 431)
+        #expect(result.body.contains(#""code":"request_header_fields_too_large""#))
+        #expect(try curl(gateway, "/items/1").code == 200)
+        await gateway.stop()
+    }
+
+    @Test func malformedRequestGets400AndTheConnectionCloses() async throws {
+        let gateway = try await TestGateway.start(plainListener: true)
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\nBROKEN\u{1} nonsense\r\n\r\n")
+        let answer = connection.readToEnd()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(answer.contains("HTTP/1.1 400 Bad Request"))
+        #expect(answer.contains(#""code":"bad_request""#))
+        // The gateway is still serving.
+        #expect(try curl(gateway, "/items/1").code == 200)
+        await gateway.stop()
+    }
+
+    @Test func pipelinedRequestsAnsweredInOrder() async throws {
+        let gateway = try await TestGateway.start(plainListener: true)
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send(
+            "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /items/2?q=b HTTP/1.1\r\nHost: x\r\n\r\nGET /items/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answer = connection.readToEnd()
+        let one = try #require(answer.range(of: #"{"item_id":1,"q":null}"#))
+        let two = try #require(answer.range(of: #"{"item_id":2,"q":"b"}"#))
+        let three = try #require(answer.range(of: #"{"item_id":3,"q":null}"#))
+        #expect(one.lowerBound < two.lowerBound && two.lowerBound < three.lowerBound)
+        await gateway.stop()
+    }
+
+    @Test func slowRequestHeadGets408() async throws {
+        let gateway = try await TestGateway.start(
+            plainListener: true, extra: ["http": ["request_head_timeout": "300ms", "idle_timeout": "5s"]])
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n")
+        let answer = connection.readToEnd()
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout"))
+        #expect(answer.contains(#""code":"request_timeout""#))
+        await gateway.stop()
+    }
+
+    @Test func idleKeepAliveConnectionIsClosed() async throws {
+        let gateway = try await TestGateway.start(
+            plainListener: true, extra: ["http": ["request_head_timeout": "5s", "idle_timeout": "300ms"]])
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let start = Date()
+        let answer = connection.readToEnd()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(Date().timeIntervalSince(start) < 4)
+        await gateway.stop()
+    }
+}
