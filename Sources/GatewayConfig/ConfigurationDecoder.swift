@@ -194,41 +194,29 @@ struct ConfigurationDecoder {
             report(field.path, "must contain at least one certificate")
             return nil
         }
-        var names: [String: JSONPath] = [:]
-        // SNI must pick exactly one certificate per name.
-        var serverNames: [String: (certificate: String, path: JSONPath)] = [:]
-        var certificates: [CertificateConfiguration] = []
-        var allValid = true
-        for element in elements {
-            guard let certificate = decodeCertificate(element) else {
-                allValid = false
-                continue
-            }
-            let namePath = element.path.appending(key: "name")
-            if let first = names[certificate.name] {
-                report(namePath, "duplicate certificate name \"\(certificate.name)\" (also \(first))")
-            } else {
-                names[certificate.name] = element.path
-            }
-            for (index, serverName) in certificate.serverNames.enumerated() {
-                if let first = serverNames[serverName], first.certificate != certificate.name {
-                    report(
-                        element.path.appending(key: "server_names").appending(index: index),
-                        "server name \"\(serverName)\" is also served by certificate \"\(first.certificate)\" (\(first.path))"
-                    )
-                } else if serverNames[serverName] == nil {
-                    serverNames[serverName] = (certificate.name, element.path)
-                }
-            }
-            certificates.append(certificate)
-        }
-        return allValid ? certificates : nil
+        var seen = CertificateNames()
+        let certificates = elements.map { decodeCertificate($0, seen: &seen) }
+        return certificates.contains(where: { $0 == nil }) ? nil : certificates.compactMap { $0 }
     }
 
-    private mutating func decodeCertificate(_ field: JSONField) -> CertificateConfiguration? {
+    /// Names already used by the certificates of one listener.
+    private struct CertificateNames {
+        var names: [String: JSONPath] = [:]
+        /// SNI must pick exactly one certificate per server name.
+        var serverNames: [String: (certificate: String, path: JSONPath)] = [:]
+    }
+
+    private mutating func decodeCertificate(_ field: JSONField, seen: inout CertificateNames) -> CertificateConfiguration? {
         let keys = ["name", "certificate", "key", "server_names", "generate_if_missing"]
         guard let certificate = object(field, keys: keys) else { return nil }
         let name = labelName(required(certificate, "name"))
+        if let name, let nameField = certificate.field("name") {
+            if let first = seen.names[name] {
+                report(nameField.path, "duplicate certificate name \"\(name)\" (also \(first))")
+            } else {
+                seen.names[name] = certificate.path
+            }
+        }
         let certificatePath = nonEmptyString(required(certificate, "certificate")).map(resolveFilePath)
         let keyPath = nonEmptyString(required(certificate, "key")).map(resolveFilePath)
         var serverNames: [String] = []
@@ -248,10 +236,20 @@ struct ConfigurationDecoder {
                     continue
                 }
                 let lowercased = text.lowercased()
-                if !serverNames.contains(lowercased) {
-                    serverNames.append(lowercased)
+                guard !serverNames.contains(lowercased) else { continue }
+                if let first = seen.serverNames[lowercased] {
+                    report(
+                        element.path,
+                        "server name \"\(lowercased)\" is also served by certificate \"\(first.certificate)\" (\(first.path))"
+                    )
+                    serverNamesValid = false
+                } else {
+                    seen.serverNames[lowercased] = (name ?? "", certificate.path)
                 }
+                serverNames.append(lowercased)
             }
+        } else if certificate.field("server_names") != nil {
+            serverNamesValid = false
         }
         let generateIfMissing = bool(certificate.field("generate_if_missing")) ?? false
         guard let name, let certificatePath, let keyPath, serverNamesValid else { return nil }
