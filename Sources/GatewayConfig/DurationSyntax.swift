@@ -27,8 +27,11 @@ enum DurationSyntax {
         }
         let integerDigits = parts[0]
         let fractionDigits = parts.count == 2 ? parts[1] : ""
-        // 18 fraction digits reach attoseconds; more digits than that is not a timeout anyone means.
-        guard integerDigits.count <= 18, fractionDigits.count <= 18 else {
+        // 18 fraction digits reach attoseconds; more than that is not a timeout anyone means.
+        guard fractionDigits.count <= 18 else {
+            throw InvalidValue("duration \"\(text)\" has more than 18 decimal places")
+        }
+        guard integerDigits.count <= 18 else {
             throw InvalidValue("duration \"\(text)\" is out of range")
         }
         var scale: Int128 = 1

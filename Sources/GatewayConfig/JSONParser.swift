@@ -76,6 +76,9 @@ struct JSONParser {
         case UInt8(ascii: "'"):
             throw error("strings must use double quotes", at: index)
         default:
+            if isWordByte(byte) {
+                try expectLiteral(unknownWordAt: index)
+            }
             throw error("unexpected \(describeCharacter(at: index)), expected a value", at: index)
         }
     }
@@ -97,7 +100,7 @@ struct JSONParser {
             }
             guard byte == UInt8(ascii: "\"") else {
                 if byte == UInt8(ascii: "}") && !members.isEmpty {
-                    throw error("trailing comma before \"}\"", at: index)
+                    throw error("trailing comma before '}'", at: index)
                 }
                 if byte == UInt8(ascii: "/") {
                     throw error("comments are not allowed in JSON", at: index)
@@ -110,7 +113,7 @@ struct JSONParser {
             let key = try parseString()
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else {
-                throw error("expected \":\" after the member name \"\(key)\"", at: index)
+                throw error("expected ':' after the member name \"\(key)\"", at: index)
             }
             index += 1
             skipWhitespace()
@@ -125,10 +128,10 @@ struct JSONParser {
                 depth -= 1
                 return .object(members)
             case nil:
-                throw error("unexpected end of input inside an object, expected \",\" or \"}\"", at: index)
+                throw error("unexpected end of input inside an object, expected ',' or '}'", at: index)
             default:
                 throw error(
-                    "unexpected \(describeCharacter(at: index)) after an object member, expected \",\" or \"}\"",
+                    "unexpected \(describeCharacter(at: index)) after an object member, expected ',' or '}'",
                     at: index
                 )
             }
@@ -148,7 +151,7 @@ struct JSONParser {
         while true {
             skipWhitespace()
             if peek() == UInt8(ascii: "]") && !elements.isEmpty {
-                throw error("trailing comma before \"]\"", at: index)
+                throw error("trailing comma before ']'", at: index)
             }
             elements.append(try parseValue())
             skipWhitespace()
@@ -160,10 +163,10 @@ struct JSONParser {
                 depth -= 1
                 return .array(elements)
             case nil:
-                throw error("unexpected end of input inside an array, expected \",\" or \"]\"", at: index)
+                throw error("unexpected end of input inside an array, expected ',' or ']'", at: index)
             default:
                 throw error(
-                    "unexpected \(describeCharacter(at: index)) after an array element, expected \",\" or \"]\"",
+                    "unexpected \(describeCharacter(at: index)) after an array element, expected ',' or ']'",
                     at: index
                 )
             }
@@ -283,7 +286,7 @@ struct JSONParser {
         if peek() == UInt8(ascii: ".") {
             index += 1
             guard let digit = peek(), isDigit(digit) else {
-                throw error("invalid number: expected a digit after \".\"", at: index)
+                throw error("invalid number: expected a digit after '.'", at: index)
             }
             skipDigits()
         }
@@ -315,19 +318,32 @@ struct JSONParser {
         let start = index
         for expected in literal.utf8 {
             guard peek() == expected else {
-                // Point at the word as a whole, e.g. `True` or `nil`.
-                var end = start
-                while end < bytes.count, isWordByte(bytes[end]) {
-                    end += 1
-                }
-                let word = String(decoding: bytes[start..<max(end, start + 1)], as: UTF8.self)
-                throw error("unexpected \"\(word)\", expected a value (did you mean \"\(literal)\"?)", at: start)
+                try expectLiteral(unknownWordAt: start)
+                return
             }
             index += 1
         }
         if let next = peek(), isWordByte(next) {
-            throw error("unexpected \(describeCharacter(at: index)) after \"\(literal)\"", at: index)
+            try expectLiteral(unknownWordAt: start)
         }
+    }
+
+    /// Always throws: names the bare word at `start` (`True`, `nil`, `yes`…) and
+    /// suggests the JSON literal it probably meant.
+    private func expectLiteral(unknownWordAt start: Int) throws(JSONSyntaxError) {
+        var end = start
+        while end < bytes.count, isWordByte(bytes[end]) {
+            end += 1
+        }
+        let word = String(decoding: bytes[start..<max(end, start + 1)], as: UTF8.self)
+        var message = "unexpected \"\(word)\", expected a value"
+        switch word.lowercased() {
+        case "true", "yes", "on": message += " (did you mean \"true\"?)"
+        case "false", "no", "off": message += " (did you mean \"false\"?)"
+        case "null", "nil", "none": message += " (did you mean \"null\"?)"
+        default: message += " (strings need double quotes)"
+        }
+        throw error(message, at: start)
     }
 
     private func isWordByte(_ byte: UInt8) -> Bool {
@@ -356,7 +372,7 @@ struct JSONParser {
         return position < bytes.count ? bytes[position] : nil
     }
 
-    /// `"x"` for a printable character, `U+0001` otherwise; used in messages.
+    /// `'x'` for a printable character, `U+0001` otherwise; used in messages.
     private func describeCharacter(at position: Int, quoted: Bool = true) -> String {
         guard position < bytes.count else { return "end of input" }
         var end = position + 1
@@ -367,7 +383,7 @@ struct JSONParser {
         if let scalar = text.unicodeScalars.first, scalar.value < 0x20 || scalar.value == 0x7F {
             return "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
         }
-        return quoted ? "\"\(text)\"" : text
+        return quoted ? "'\(text)'" : text
     }
 
     private func error(_ reason: String, at position: Int) -> JSONSyntaxError {
