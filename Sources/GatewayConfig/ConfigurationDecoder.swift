@@ -206,7 +206,9 @@ struct ConfigurationDecoder {
         var serverNames: [String: (certificate: String, path: JSONPath)] = [:]
     }
 
-    private mutating func decodeCertificate(_ field: JSONField, seen: inout CertificateNames) -> CertificateConfiguration? {
+    private mutating func decodeCertificate(_ field: JSONField, seen: inout CertificateNames)
+        -> CertificateConfiguration?
+    {
         let keys = ["name", "certificate", "key", "server_names", "generate_if_missing"]
         guard let certificate = object(field, keys: keys) else { return nil }
         let name = labelName(required(certificate, "name"))
@@ -240,7 +242,8 @@ struct ConfigurationDecoder {
                 if let first = seen.serverNames[lowercased] {
                     report(
                         element.path,
-                        "server name \"\(lowercased)\" is also served by certificate \"\(first.certificate)\" (\(first.path))"
+                        "server name \"\(lowercased)\" is also served by certificate "
+                            + "\"\(first.certificate)\" (\(first.path))"
                     )
                     serverNamesValid = false
                 } else {
@@ -362,7 +365,10 @@ struct ConfigurationDecoder {
                 continue
             }
             guard method == method.uppercased() else {
-                report(element.path, "method \"\(method)\" must be uppercase (did you mean \"\(method.uppercased())\"?)")
+                report(
+                    element.path,
+                    "method \"\(method)\" must be uppercase (did you mean \"\(method.uppercased())\"?)"
+                )
                 allValid = false
                 continue
             }
@@ -409,7 +415,8 @@ struct ConfigurationDecoder {
             case .prefix: kind = "prefix"
             }
             var message =
-                "conflicts with \(earlier.path) (\"\(other.name)\"): both match \(overlap) on \(kind) \"\(route.match.path.template)\""
+                "conflicts with \(earlier.path) (\"\(other.name)\"): "
+                + "both match \(overlap) on \(kind) \"\(route.match.path.template)\""
             if let host = route.match.host {
                 message += " for host \"\(host)\""
             }

@@ -15,7 +15,8 @@ enum DurationSyntax {
 
     static func parse(_ text: String) throws(InvalidValue) -> Duration {
         let invalid = InvalidValue(
-            "invalid duration \"\(text)\" (expected a number and a unit ms, s, m or h, e.g. \"250ms\", \"1.5s\", \"2m\")"
+            "invalid duration \"\(text)\" "
+                + "(expected a number and a unit ms, s, m or h, e.g. \"250ms\", \"1.5s\", \"2m\")"
         )
         guard let unit = units.first(where: { text.hasSuffix($0.suffix) }) else {
             throw invalid

@@ -26,8 +26,14 @@ extension GatewayConfiguration {
 
     var canonicalValue: JSONValue {
         .object([
-            JSONMember(key: "access_log", value: .object([JSONMember(key: "enabled", value: .bool(accessLog.enabled))])),
-            JSONMember(key: "admin", value: .object([JSONMember(key: "address", value: .string(admin.address.description))])),
+            JSONMember(
+                key: "access_log",
+                value: .object([JSONMember(key: "enabled", value: .bool(accessLog.enabled))])
+            ),
+            JSONMember(
+                key: "admin",
+                value: .object([JSONMember(key: "address", value: .string(admin.address.description))])
+            ),
             JSONMember(key: "event_loops", value: .number(String(eventLoops))),
             JSONMember(
                 key: "http",

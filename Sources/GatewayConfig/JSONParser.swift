@@ -243,7 +243,10 @@ struct JSONParser {
             }
             utf8.append(contentsOf: String(Character(scalar)).utf8)
         default:
-            throw error("invalid escape sequence \"\\\(describeCharacter(at: index - 1, quoted: false))\"", at: escapeStart)
+            throw error(
+                "invalid escape sequence \"\\\(describeCharacter(at: index - 1, quoted: false))\"",
+                at: escapeStart
+            )
         }
     }
 

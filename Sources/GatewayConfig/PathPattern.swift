@@ -107,7 +107,8 @@ extension PathPattern {
         if template.contains("?") || template.contains("#") {
             return InvalidValue("must not contain a query or fragment (\"?\" or \"#\"), got \"\(template)\"")
         }
-        if template.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+        if template.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
+        ) {
             return InvalidValue("must not contain spaces or control characters, got \"\(template)\"")
         }
         return nil

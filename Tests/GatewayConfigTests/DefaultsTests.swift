@@ -9,7 +9,10 @@ struct DefaultsTests {
             configuration
                 == GatewayConfiguration(
                     listeners: [
-                        ListenerConfiguration(name: "web", address: SocketAddressConfiguration(host: "127.0.0.1", port: 0))
+                        ListenerConfiguration(
+                            name: "web",
+                            address: SocketAddressConfiguration(host: "127.0.0.1", port: 0)
+                        )
                     ],
                     routes: []
                 )
@@ -40,7 +43,9 @@ struct DefaultsTests {
     }
 
     @Test func tlsDefaults() throws {
-        let configuration = try load(document(tls: #"{"certificates": [{"name": "c", "certificate": "c.pem", "key": "k.pem"}]}"#))
+        let configuration = try load(
+            document(tls: #"{"certificates": [{"name": "c", "certificate": "c.pem", "key": "k.pem"}]}"#)
+        )
         let tls = try #require(configuration.listeners[0].tls)
         #expect(tls.minVersion == .tls12)
         #expect(tls.ciphers == nil)
@@ -87,7 +92,17 @@ struct DefaultsTests {
                     """#
             )
         )
-        #expect(configuration.routes[0].match == RouteMatchConfiguration(path: .prefix("/static/"), methods: ["GET", "HEAD"], host: "api.example.com"))
-        #expect(configuration.routes[1].match == RouteMatchConfiguration(path: .exact("/"), methods: nil, host: "*.example.com"))
+        #expect(
+            configuration.routes[0].match
+                == RouteMatchConfiguration(
+                    path: .prefix("/static/"),
+                    methods: ["GET", "HEAD"],
+                    host: "api.example.com"
+                )
+        )
+        #expect(
+            configuration.routes[1].match
+                == RouteMatchConfiguration(path: .exact("/"), methods: nil, host: "*.example.com")
+        )
     }
 }

@@ -14,7 +14,9 @@ struct InvalidJSONTests {
             """
         #expect(
             problems(of: json)
-                == ["(root): invalid JSON at line 3, column 20: unexpected '\"' after an object member, expected ',' or '}'"]
+                == [
+                    "(root): invalid JSON at line 3, column 20: unexpected '\"' after an object member, expected ',' or '}'"
+                ]
         )
     }
 
@@ -24,17 +26,41 @@ struct InvalidJSONTests {
         (#"{"a": 1,}"#, "(root): invalid JSON at line 1, column 9: trailing comma before '}'"),
         ("[1, 2,]", "(root): invalid JSON at line 1, column 7: trailing comma before ']'"),
         ("{\n  // comment\n}", "(root): invalid JSON at line 2, column 3: comments are not allowed in JSON"),
-        (#"{'a': 1}"#, "(root): invalid JSON at line 1, column 2: unexpected ''', expected a member name in double quotes"),
-        (#"{"a": True}"#, #"(root): invalid JSON at line 1, column 7: unexpected "True", expected a value (did you mean "true"?)"#),
-        (#"{"a": nil}"#, #"(root): invalid JSON at line 1, column 7: unexpected "nil", expected a value (did you mean "null"?)"#),
-        (#"{"a": truthy}"#, #"(root): invalid JSON at line 1, column 7: unexpected "truthy", expected a value (strings need double quotes)"#),
-        (#"{"a": items}"#, #"(root): invalid JSON at line 1, column 7: unexpected "items", expected a value (strings need double quotes)"#),
+        (
+            #"{'a': 1}"#,
+            "(root): invalid JSON at line 1, column 2: unexpected ''', expected a member name in double quotes"
+        ),
+        (
+            #"{"a": True}"#,
+            #"(root): invalid JSON at line 1, column 7: unexpected "True", expected a value (did you mean "true"?)"#
+        ),
+        (
+            #"{"a": nil}"#,
+            #"(root): invalid JSON at line 1, column 7: unexpected "nil", expected a value (did you mean "null"?)"#
+        ),
+        (
+            #"{"a": truthy}"#,
+            #"(root): invalid JSON at line 1, column 7: unexpected "truthy", expected a value (strings need double quotes)"#
+        ),
+        (
+            #"{"a": items}"#,
+            #"(root): invalid JSON at line 1, column 7: unexpected "items", expected a value (strings need double quotes)"#
+        ),
         (#"{"a": 01}"#, "(root): invalid JSON at line 1, column 7: invalid number: leading zeros are not allowed"),
-        (#"{"a": "x"} {}"#, "(root): invalid JSON at line 1, column 12: unexpected content after the end of the document"),
-        ("{\"a\": \"tab\there\"}", #"(root): invalid JSON at line 1, column 11: control character in string (escape it, e.g. "\n")"#),
+        (
+            #"{"a": "x"} {}"#,
+            "(root): invalid JSON at line 1, column 12: unexpected content after the end of the document"
+        ),
+        (
+            "{\"a\": \"tab\there\"}",
+            #"(root): invalid JSON at line 1, column 11: control character in string (escape it, e.g. "\n")"#
+        ),
         (#"{"a": "\q"}"#, #"(root): invalid JSON at line 1, column 8: invalid escape sequence "\q""#),
         (#"{"a": "open}"#, "(root): invalid JSON at line 1, column 7: unterminated string"),
-        ("{\"é\": 1 2}", "(root): invalid JSON at line 1, column 9: unexpected '2' after an object member, expected ',' or '}'"),
+        (
+            "{\"é\": 1 2}",
+            "(root): invalid JSON at line 1, column 9: unexpected '2' after an object member, expected ',' or '}'"
+        ),
     ])
     func syntaxErrors(json: String, expected: String) {
         #expect(problems(of: json) == [expected])

@@ -11,11 +11,17 @@ struct ProblemReportingTests {
             ]
         )
         #expect(
-            problems(of: #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"maxBodyBytes": 1}}"#)
+            problems(
+                of:
+                    #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"maxBodyBytes": 1}}"#
+            )
                 == [#"http.maxBodyBytes: unknown key (did you mean "max_body_bytes"?)"#]
         )
         #expect(
-            problems(of: #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "access_log": {"zzz": 1}}"#)
+            problems(
+                of:
+                    #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "access_log": {"zzz": 1}}"#
+            )
                 == ["access_log.zzz: unknown key (known keys: enabled)"]
         )
     }
@@ -28,11 +34,17 @@ struct ProblemReportingTests {
         #expect(problems(of: #"{"listeners": {}, "routes": []}"#) == ["listeners: expected an array"])
         #expect(problems(of: #"[1, 2]"#) == ["(root): expected an object"])
         #expect(
-            problems(of: #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"idle_timeout": 60}}"#)
+            problems(
+                of:
+                    #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"idle_timeout": 60}}"#
+            )
                 == [#"http.idle_timeout: expected a duration string such as "10s""#]
         )
         #expect(
-            problems(of: #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"max_body_bytes": 1.5}}"#)
+            problems(
+                of:
+                    #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"max_body_bytes": 1.5}}"#
+            )
                 == ["http.max_body_bytes: expected an integer"]
         )
     }
@@ -41,13 +53,26 @@ struct ProblemReportingTests {
         let base = #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": []"#
         #expect(problems(of: base + #", "event_loops": true}"#) == ["event_loops: expected an integer"])
         #expect(problems(of: base + #", "event_loops": false}"#) == ["event_loops: expected an integer"])
-        #expect(problems(of: base + #", "access_log": {"enabled": 1}}"#) == ["access_log.enabled: expected a boolean (true or false)"])
         #expect(
-            problems(of: document(tls: #"{"certificates": [{"name": "c", "certificate": "c", "key": "k"}], "session_tickets": 1}"#))
+            problems(of: base + #", "access_log": {"enabled": 1}}"#) == [
+                "access_log.enabled: expected a boolean (true or false)"
+            ]
+        )
+        #expect(
+            problems(
+                of: document(
+                    tls: #"{"certificates": [{"name": "c", "certificate": "c", "key": "k"}], "session_tickets": 1}"#
+                )
+            )
                 == ["listeners[0].tls.session_tickets: expected a boolean (true or false)"]
         )
         #expect(
-            problems(of: document(tls: #"{"certificates": [{"name": "c", "certificate": "c", "key": "k", "generate_if_missing": "true"}]}"#))
+            problems(
+                of: document(
+                    tls:
+                        #"{"certificates": [{"name": "c", "certificate": "c", "key": "k", "generate_if_missing": "true"}]}"#
+                )
+            )
                 == ["listeners[0].tls.certificates[0].generate_if_missing: expected a boolean (true or false)"]
         )
         #expect((try? load(base + #", "event_loops": 4, "access_log": {"enabled": false}}"#))?.eventLoops == 4)
@@ -57,9 +82,19 @@ struct ProblemReportingTests {
     @Test func integerRanges() {
         let base = #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": []"#
         #expect(problems(of: base + #", "event_loops": -1}"#) == ["event_loops: must not be negative"])
-        #expect(problems(of: base + #", "http": {"max_header_bytes": 0}}"#) == ["http.max_header_bytes: must be at least 1"])
-        #expect(problems(of: base + #", "http": {"max_body_bytes": 99999999999999999999}}"#) == ["http.max_body_bytes: integer out of range"])
-        #expect(problems(of: base + #", "http": {"max_pipelined_requests": 1e3}}"#) == ["http.max_pipelined_requests: expected an integer"])
+        #expect(
+            problems(of: base + #", "http": {"max_header_bytes": 0}}"#) == ["http.max_header_bytes: must be at least 1"]
+        )
+        #expect(
+            problems(of: base + #", "http": {"max_body_bytes": 99999999999999999999}}"#) == [
+                "http.max_body_bytes: integer out of range"
+            ]
+        )
+        #expect(
+            problems(of: base + #", "http": {"max_pipelined_requests": 1e3}}"#) == [
+                "http.max_pipelined_requests: expected an integer"
+            ]
+        )
     }
 
     @Test func missingFields() {
@@ -80,7 +115,11 @@ struct ProblemReportingTests {
             {"name": "other", "match": {"path": "/b"}, "handler": "items"},
             {"name": "items", "match": {"path": "/c"}, "handler": "items"}
             """#
-        #expect(problems(of: document(routes: routes)) == [#"routes[2].name: duplicate route name "items" (also routes[0])"#])
+        #expect(
+            problems(of: document(routes: routes)) == [
+                #"routes[2].name: duplicate route name "items" (also routes[0])"#
+            ]
+        )
     }
 
     @Test func routeNameCharacters() {
@@ -107,7 +146,9 @@ struct ProblemReportingTests {
                 == [#"routes[0].match: one of "path" or "prefix" is required"#]
         )
         #expect(
-            problems(of: document(routes: #"{"name": "a", "match": {"path": "/a", "prefix": "/a"}, "handler": "items"}"#))
+            problems(
+                of: document(routes: #"{"name": "a", "match": {"path": "/a", "prefix": "/a"}, "handler": "items"}"#)
+            )
                 == [#"routes[0].match: "path" and "prefix" are exclusive; use one of them"#]
         )
     }
@@ -119,14 +160,20 @@ struct ProblemReportingTests {
         #expect(pathProblems(#"{"path": "items"}"#) == [#"routes[0].match.path: must start with "/", got "items""#])
         #expect(
             pathProblems(#"{"path": "/items/id{x}"}"#)
-                == [#"routes[0].match.path: a parameter must be a whole path segment like "/items/{item_id}", got "id{x}""#]
+                == [
+                    #"routes[0].match.path: a parameter must be a whole path segment like "/items/{item_id}", got "id{x}""#
+                ]
         )
         #expect(
             pathProblems(#"{"path": "/items/{1x}"}"#)
                 == [#"routes[0].match.path: invalid parameter name "1x" (must match [A-Za-z_][A-Za-z0-9_]*)"#]
         )
         #expect(pathProblems(#"{"path": "/a/{id}/b/{id}"}"#) == [#"routes[0].match.path: duplicate parameter "id""#])
-        #expect(pathProblems(#"{"path": "/a//b"}"#) == [#"routes[0].match.path: must not contain empty segments ("//"), got "/a//b""#])
+        #expect(
+            pathProblems(#"{"path": "/a//b"}"#) == [
+                #"routes[0].match.path: must not contain empty segments ("//"), got "/a//b""#
+            ]
+        )
         #expect(
             pathProblems(#"{"path": "/a?b=1"}"#)
                 == [##"routes[0].match.path: must not contain a query or fragment ("?" or "#"), got "/a?b=1""##]
@@ -135,7 +182,9 @@ struct ProblemReportingTests {
             pathProblems(#"{"prefix": "/a/{id}"}"#)
                 == [#"routes[0].match.prefix: a prefix cannot contain parameters (use "path" for "{name}" segments)"#]
         )
-        #expect(pathProblems(#"{"prefix": "static"}"#) == [#"routes[0].match.prefix: must start with "/", got "static""#])
+        #expect(
+            pathProblems(#"{"prefix": "static"}"#) == [#"routes[0].match.prefix: must start with "/", got "static""#]
+        )
     }
 
     @Test func methodsAndHost() {

@@ -1,5 +1,6 @@
-@testable import GatewayConfig
 import Testing
+
+@testable import GatewayConfig
 
 @Suite("Durations")
 struct DurationTests {
@@ -80,9 +81,18 @@ struct SocketAddressTests {
 
     @Test(arguments: [
         ("8443", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "8443""#),
-        (":8443", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got ":8443" (use "0.0.0.0" or "[::]" for all interfaces)"#),
-        ("*:8443", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "*:8443" (use "0.0.0.0" or "[::]" for all interfaces)"#),
-        ("::1:8443", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "::1:8443" (write IPv6 addresses in brackets, e.g. "[::1]:8443")"#),
+        (
+            ":8443",
+            #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got ":8443" (use "0.0.0.0" or "[::]" for all interfaces)"#
+        ),
+        (
+            "*:8443",
+            #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "*:8443" (use "0.0.0.0" or "[::]" for all interfaces)"#
+        ),
+        (
+            "::1:8443",
+            #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "::1:8443" (write IPv6 addresses in brackets, e.g. "[::1]:8443")"#
+        ),
         ("[::1]", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "[::1]""#),
         ("[::1:80", #"expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "[::1:80""#),
         ("[1:2:3:4:5:6:7:8:9]:80", #"invalid IPv6 address "[1:2:3:4:5:6:7:8:9]" in "[1:2:3:4:5:6:7:8:9]:80""#),
@@ -92,9 +102,15 @@ struct SocketAddressTests {
         ("localhost:", #"invalid port "" in "localhost:" (expected 0-65535)"#),
         ("localhost:-1", #"invalid port "-1" in "localhost:-1" (expected 0-65535)"#),
         ("localhost:http", #"invalid port "http" in "localhost:http" (expected 0-65535)"#),
-        ("300.1.1.1:80", #"invalid host "300.1.1.1" in "300.1.1.1:80" (expected an IPv4 or IPv6 address or a host name)"#),
+        (
+            "300.1.1.1:80",
+            #"invalid host "300.1.1.1" in "300.1.1.1:80" (expected an IPv4 or IPv6 address or a host name)"#
+        ),
         ("my_host:80", #"invalid host "my_host" in "my_host:80" (expected an IPv4 or IPv6 address or a host name)"#),
-        ("-bad.example:80", #"invalid host "-bad.example" in "-bad.example:80" (expected an IPv4 or IPv6 address or a host name)"#),
+        (
+            "-bad.example:80",
+            #"invalid host "-bad.example" in "-bad.example:80" (expected an IPv4 or IPv6 address or a host name)"#
+        ),
     ])
     func rejects(text: String, message: String) {
         #expect(throws: InvalidValue(message)) { try SocketAddressConfiguration.parse(text) }
@@ -136,7 +152,9 @@ struct PathTemplateTests {
         #expect(PathPattern.validateExact(template) == nil)
     }
 
-    @Test(arguments: ["", "items", "/a//b", "/{}", "/{a", "/a}", "/x{a}", "/{a-b}", "/{9}", "/{a}/{a}", "/a b", "/a?x", "/a#f"])
+    @Test(arguments: [
+        "", "items", "/a//b", "/{}", "/{a", "/a}", "/x{a}", "/{a-b}", "/{9}", "/{a}/{a}", "/a b", "/a?x", "/a#f",
+    ])
     func invalidExactPaths(template: String) {
         #expect(PathPattern.validateExact(template) != nil)
     }
