@@ -1,0 +1,180 @@
+// The fingerprint identifies a configuration for an info metric and for logs
+// ("reloaded, fingerprint 3f…"). It hashes a canonical rendering of the
+// effective configuration — defaults filled in, paths resolved, keys sorted,
+// no whitespace — so reformatting the file, reordering keys or spelling out a
+// default does not change it, and equal configurations always share it.
+
+extension GatewayConfiguration {
+    /// FNV-1a 64-bit hash of ``canonicalJSON``, as 16 lowercase hex digits.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonicalJSON.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The effective configuration as compact JSON in the file's own vocabulary,
+    /// with sorted keys; it loads back to an equal configuration.
+    public var canonicalJSON: String {
+        var output = ""
+        canonicalValue.write(to: &output)
+        return output
+    }
+
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(
+                key: "access_log",
+                value: .object([JSONMember(key: "enabled", value: .bool(accessLog.enabled))])
+            ),
+            JSONMember(
+                key: "admin",
+                value: .object([JSONMember(key: "address", value: .string(admin.address.description))])
+            ),
+            JSONMember(key: "event_loops", value: .number(String(eventLoops))),
+            JSONMember(
+                key: "http",
+                value: .object([
+                    JSONMember(key: "idle_timeout", value: .string(DurationSyntax.render(http.idleTimeout))),
+                    JSONMember(key: "max_body_bytes", value: .number(String(http.maxBodyBytes))),
+                    JSONMember(key: "max_header_bytes", value: .number(String(http.maxHeaderBytes))),
+                    JSONMember(key: "max_pipelined_requests", value: .number(String(http.maxPipelinedRequests))),
+                    JSONMember(
+                        key: "request_head_timeout",
+                        value: .string(DurationSyntax.render(http.requestHeadTimeout))
+                    ),
+                ])
+            ),
+            JSONMember(key: "listeners", value: .array(listeners.map(\.canonicalValue))),
+            JSONMember(key: "routes", value: .array(routes.map(\.canonicalValue))),
+            JSONMember(
+                key: "shutdown",
+                value: .object([
+                    JSONMember(key: "drain_timeout", value: .string(DurationSyntax.render(shutdown.drainTimeout)))
+                ])
+            ),
+        ])
+    }
+}
+
+extension ListenerConfiguration {
+    var canonicalValue: JSONValue {
+        var members = [
+            JSONMember(key: "address", value: .string(address.description)),
+            JSONMember(key: "name", value: .string(name)),
+        ]
+        if let tls {
+            members.append(JSONMember(key: "tls", value: tls.canonicalValue))
+        }
+        return .object(members)
+    }
+}
+
+extension TLSListenerConfiguration {
+    var canonicalValue: JSONValue {
+        var members = [JSONMember(key: "certificates", value: .array(certificates.map(\.canonicalValue)))]
+        if let ciphers {
+            members.append(JSONMember(key: "ciphers", value: .string(ciphers)))
+        }
+        if let cipherSuites {
+            members.append(JSONMember(key: "ciphersuites", value: .string(cipherSuites)))
+        }
+        members += [
+            JSONMember(key: "handshake_timeout", value: .string(DurationSyntax.render(handshakeTimeout))),
+            JSONMember(key: "min_version", value: .string(minVersion.rawValue)),
+            JSONMember(key: "session_tickets", value: .bool(sessionTickets)),
+        ]
+        return .object(members)
+    }
+}
+
+extension CertificateConfiguration {
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(key: "certificate", value: .string(certificatePath)),
+            JSONMember(key: "generate_if_missing", value: .bool(generateIfMissing)),
+            JSONMember(key: "key", value: .string(keyPath)),
+            JSONMember(key: "name", value: .string(name)),
+            JSONMember(key: "server_names", value: .array(serverNames.map { .string($0) })),
+        ])
+    }
+}
+
+extension RouteConfiguration {
+    var canonicalValue: JSONValue {
+        var match: [JSONMember] = []
+        if let host = self.match.host {
+            match.append(JSONMember(key: "host", value: .string(host)))
+        }
+        if let methods = self.match.methods {
+            match.append(JSONMember(key: "methods", value: .array(methods.map { .string($0) })))
+        }
+        switch self.match.path {
+        case .exact(let template):
+            match.append(JSONMember(key: "path", value: .string(template)))
+        case .prefix(let template):
+            match.append(JSONMember(key: "prefix", value: .string(template)))
+        }
+        return .object([
+            JSONMember(key: "handler", value: .string(handler.rawValue)),
+            JSONMember(key: "match", value: .object(match)),
+            JSONMember(key: "name", value: .string(name)),
+        ])
+    }
+}
+
+// MARK: Writing JSON
+
+extension JSONValue {
+    /// Compact JSON; members in the order given (callers sort them).
+    func write(to output: inout String) {
+        switch self {
+        case .null:
+            output += "null"
+        case .bool(let value):
+            output += value ? "true" : "false"
+        case .number(let text):
+            output += text
+        case .string(let text):
+            Self.writeString(text, to: &output)
+        case .array(let elements):
+            output += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output += "," }
+                element.write(to: &output)
+            }
+            output += "]"
+        case .object(let members):
+            output += "{"
+            for (index, member) in members.enumerated() {
+                if index > 0 { output += "," }
+                Self.writeString(member.key, to: &output)
+                output += ":"
+                member.value.write(to: &output)
+            }
+            output += "}"
+        }
+    }
+
+    private static func writeString(_ text: String, to output: inout String) {
+        output += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
+}

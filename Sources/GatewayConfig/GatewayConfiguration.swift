@@ -1,0 +1,98 @@
+/// The whole of `gateway.json`, decoded and validated: an immutable snapshot.
+///
+/// Build one with ``GatewayConfigurationLoader``; the memberwise initialisers exist
+/// for tests and tools that assemble a configuration in code (they do not validate).
+public struct GatewayConfiguration: Sendable, Equatable {
+    /// The traffic listeners, at least one when loaded from a file.
+    public var listeners: [ListenerConfiguration]
+    /// The admin listener (metrics, health, reload); loopback by default.
+    public var admin: AdminConfiguration
+    /// Limits and timeouts of the HTTP/1.1 server.
+    public var http: HTTPConfiguration
+    public var accessLog: AccessLogConfiguration
+    public var shutdown: ShutdownConfiguration
+    /// Number of event loops; 0 means one per CPU core.
+    public var eventLoops: Int
+    /// Routes in file order.
+    public var routes: [RouteConfiguration]
+
+    public init(
+        listeners: [ListenerConfiguration],
+        admin: AdminConfiguration = AdminConfiguration(),
+        http: HTTPConfiguration = HTTPConfiguration(),
+        accessLog: AccessLogConfiguration = AccessLogConfiguration(),
+        shutdown: ShutdownConfiguration = ShutdownConfiguration(),
+        eventLoops: Int = GatewayConfiguration.defaultEventLoops,
+        routes: [RouteConfiguration]
+    ) {
+        self.listeners = listeners
+        self.admin = admin
+        self.http = http
+        self.accessLog = accessLog
+        self.shutdown = shutdown
+        self.eventLoops = eventLoops
+        self.routes = routes
+    }
+
+    /// `event_loops` when absent: one event loop per core.
+    public static let defaultEventLoops = 0
+}
+
+/// The `admin` section.
+public struct AdminConfiguration: Sendable, Equatable {
+    public var address: SocketAddressConfiguration
+
+    public init(address: SocketAddressConfiguration = AdminConfiguration.defaultAddress) {
+        self.address = address
+    }
+
+    /// `127.0.0.1:9901`, loopback only, the port Envoy operators know.
+    public static let defaultAddress = SocketAddressConfiguration(host: "127.0.0.1", port: 9901)
+}
+
+/// The `http` section: limits and timeouts of the HTTP/1.1 server.
+public struct HTTPConfiguration: Sendable, Equatable {
+    /// Largest request head (request line + headers) in bytes; larger answers 431.
+    public var maxHeaderBytes: Int
+    /// Largest request body in bytes; larger answers 413.
+    public var maxBodyBytes: Int
+    /// How long a keep-alive connection may sit idle between requests.
+    public var idleTimeout: Duration
+    /// How long a client may take to send a complete request head; slower answers 408.
+    public var requestHeadTimeout: Duration
+    /// Requests a client may pipeline before the server stops reading.
+    public var maxPipelinedRequests: Int
+
+    public init(
+        maxHeaderBytes: Int = 16384,
+        maxBodyBytes: Int = 1_048_576,
+        idleTimeout: Duration = .seconds(60),
+        requestHeadTimeout: Duration = .seconds(10),
+        maxPipelinedRequests: Int = 16
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.requestHeadTimeout = requestHeadTimeout
+        self.maxPipelinedRequests = maxPipelinedRequests
+    }
+}
+
+/// The `access_log` section.
+public struct AccessLogConfiguration: Sendable, Equatable {
+    public var enabled: Bool
+
+    public init(enabled: Bool = true) {
+        self.enabled = enabled
+    }
+}
+
+/// The `shutdown` section.
+public struct ShutdownConfiguration: Sendable, Equatable {
+    /// How long in-flight requests may finish after SIGTERM before connections are closed.
+    public var drainTimeout: Duration
+
+    public init(drainTimeout: Duration = .seconds(10)) {
+        self.drainTimeout = drainTimeout
+    }
+}
