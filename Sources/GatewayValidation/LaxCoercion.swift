@@ -60,9 +60,9 @@ public enum LaxCoercion {
             }
         }
         guard previousWasDigit else { return .failure(.intParsing) }
-        if digits.count > PythonInt.maximumDigits {
-            // Observed pydantic-core behaviour: with leading whitespace the size check reports
-            // a plain parsing error.
+        if digits.count + (negative ? 1 : 0) > PythonInt.maximumDigits {
+            // Observed pydantic-core behaviour: a `-` counts towards the limit, and with leading
+            // whitespace the size check reports a plain parsing error.
             return .failure(leadingWhitespace ? .intParsing : .intParsingSize)
         }
         if digits.isEmpty { return .success(.small(0)) }
@@ -109,11 +109,12 @@ public enum LaxCoercion {
 
     public static func float(from value: JSONValue) -> Result<Double, CoercionFailure> {
         switch value {
+        case .number(let n) where n.isInteger:
+            // float(int): `-0` is the int 0; too large overflows instead of giving infinity.
+            let d = Double(PythonInt.canonical(jsonLexeme: n.lexeme)) ?? .infinity
+            return d.isFinite ? .success(d) : .failure(.floatType)
         case .number(let n):
-            let d = n.doubleValue
-            // float(int) overflows instead of giving infinity.
-            if n.isInteger && !d.isFinite { return .failure(.floatType) }
-            return .success(d)
+            return .success(n.doubleValue)
         case .bool(let b): return .success(b ? 1 : 0)
         case .string(let s): return Self.float(fromString: s[...])
         default: return .failure(.floatType)

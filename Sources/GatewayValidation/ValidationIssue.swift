@@ -1,7 +1,7 @@
 public import NIOCore
 
 /// One entry of FastAPI's 422 `detail` list (a pydantic v2 error without `url`).
-public struct ValidationIssue: Sendable, Equatable {
+public struct ValidationIssue: Error, Sendable, Equatable {
     public enum LocationElement: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
         case key(String)
         case index(Int)
