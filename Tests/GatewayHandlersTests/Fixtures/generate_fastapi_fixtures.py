@@ -364,6 +364,37 @@ async def main():
         json.dump(doc, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"wrote {len(out)} cases to {path}", file=sys.stderr)
+    write_json_loads_fixtures()
+
+
+def write_json_loads_fixtures():
+    """What `json.loads(bytes)` says about each request body above, for the JSON parser's own tests.
+    (Nesting depth limits are left out: they depend on the caller's stack depth.)"""
+    entries = []
+    seen = set()
+    for body in [c[4] for c in cases]:
+        if body in seen:
+            continue
+        seen.add(body)
+        entry = {}
+        put_bytes(entry, "input", body)
+        try:
+            json.loads(body)
+            entry["outcome"] = "valid"
+        except json.JSONDecodeError as e:
+            entry["outcome"] = "syntax"
+            entry["message"] = e.msg
+            entry["position"] = e.pos
+        except ValueError:  # UnicodeDecodeError, int() over 4300 digits
+            entry["outcome"] = "undecodable"
+        entries.append(entry)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "GatewayValidationTests",
+                        "Fixtures", "json_loads.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"python": sys.version.split()[0], "cases": entries}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(f"wrote {len(entries)} json.loads cases to {os.path.normpath(path)}", file=sys.stderr)
 
 
 def put_bytes(d, key, raw: bytes):
