@@ -41,7 +41,6 @@ extension GatewayConfiguration {
                     JSONMember(key: "idle_timeout", value: .string(DurationSyntax.render(http.idleTimeout))),
                     JSONMember(key: "max_body_bytes", value: .number(String(http.maxBodyBytes))),
                     JSONMember(key: "max_header_bytes", value: .number(String(http.maxHeaderBytes))),
-                    JSONMember(key: "max_pipelined_requests", value: .number(String(http.maxPipelinedRequests))),
                     JSONMember(
                         key: "request_head_timeout",
                         value: .string(DurationSyntax.render(http.requestHeadTimeout))

@@ -60,21 +60,17 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var idleTimeout: Duration
     /// How long a client may take to send a complete request head; slower answers 408.
     public var requestHeadTimeout: Duration
-    /// Requests a client may pipeline before the server stops reading.
-    public var maxPipelinedRequests: Int
 
     public init(
         maxHeaderBytes: Int = 16384,
         maxBodyBytes: Int = 1_048_576,
         idleTimeout: Duration = .seconds(60),
-        requestHeadTimeout: Duration = .seconds(10),
-        maxPipelinedRequests: Int = 16
+        requestHeadTimeout: Duration = .seconds(10)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.requestHeadTimeout = requestHeadTimeout
-        self.maxPipelinedRequests = maxPipelinedRequests
     }
 }
 

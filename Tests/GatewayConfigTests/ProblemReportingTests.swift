@@ -91,8 +91,8 @@ struct ProblemReportingTests {
             ]
         )
         #expect(
-            problems(of: base + #", "http": {"max_pipelined_requests": 1e3}}"#) == [
-                "http.max_pipelined_requests: expected an integer"
+            problems(of: base + #", "http": {"max_header_bytes": 1e3}}"#) == [
+                "http.max_header_bytes: expected an integer"
             ]
         )
     }

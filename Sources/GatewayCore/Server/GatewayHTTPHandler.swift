@@ -108,7 +108,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         }
         request.query = target.query
         let host = head.headers.first(name: "host").map { Substring($0) }
-        switch state.routeTable.match(method: head.method, host: host, path: target.decodedPath) {
+        switch Self.route(head.method, host: host, target: target, in: state.routeTable) {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
@@ -121,6 +121,21 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case .notFound:
             self.reject(request, with: .notFound, context: context)
         }
+    }
+
+    /// Matches the path as sent, so parameters reach handlers still percent-encoded
+    /// (as FastAPI sees them); a path with escapes that matches nothing is tried
+    /// again decoded, so `/it%65ms/1` finds `/items/{id}` as nginx would.
+    private static func route(
+        _ method: HTTPMethod, host: Substring?, target: RequestTarget, in table: RouteTable
+    ) -> RouteTable.Match {
+        let match = table.match(method: method, host: host, path: target.path)
+        if case .found = match { return match }
+        let decoded = target.decodedPath
+        guard decoded != target.path else { return match }
+        let retry = table.match(method: method, host: host, path: decoded)
+        if case .found = retry { return retry }
+        return match
     }
 
     private func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
@@ -171,7 +186,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         let response = route.handler.respond(to: builtIn, allocator: context.channel.allocator)
         self.write(
             status: HTTPResponseStatus(statusCode: response.status), contentType: response.contentType,
-            body: response.body, extraHeaders: [], request: request, requestID: nil, context: context)
+            body: response.body, extraHeaders: response.extraHeaders, request: request, requestID: nil, context: context)
     }
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
@@ -191,7 +206,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         if error.closesConnection { request.keepAlive = false }
         let requestID = self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
-        var extra: [(String, String)] = [("x-request-id", requestID)]
+        var extra: [(name: String, value: String)] = [("x-request-id", requestID)]
         if !allow.isEmpty { extra.append(("allow", allow.joined(separator: ", "))) }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
@@ -202,7 +217,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         status: HTTPResponseStatus,
         contentType: StaticString,
         body: ByteBuffer,
-        extraHeaders: [(String, String)],
+        extraHeaders: [(name: String, value: String)],
         request: Request,
         requestID: String?,
         context: ChannelHandlerContext
