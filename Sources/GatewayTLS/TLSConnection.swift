@@ -22,29 +22,31 @@ final class TLSConnection {
         case failed(TLSError)
     }
 
+    /// A memory BIO keeps its largest allocation until freed. After more than this much went
+    /// through one at once, it is replaced, so that idle connections hold small buffers only.
+    static let retainedBIOBytes = 16 * 1024
+    /// Plaintext per `SSL_write` call; the ciphertext is moved out of the BIO after each.
+    static let writeChunkBytes = 64 * 1024
+
     let ssl: OpaquePointer
-    private let readBIO: OpaquePointer
-    private let writeBIO: OpaquePointer
+    private var readBIO: OpaquePointer
+    private var writeBIO: OpaquePointer
+    private var readBIOHighWater = 0
 
     init?(context: OpaquePointer, isServer: Bool) {
         guard let ssl = SSL_new(context) else {
             _ = OpenSSLErrorQueue.drain()
             return nil
         }
-        guard let readBIO = BIO_new(BIO_s_mem()) else {
-            _ = OpenSSLErrorQueue.drain()
+        guard let readBIO = Self.makeMemoryBIO() else {
             SSL_free(ssl)
             return nil
         }
-        guard let writeBIO = BIO_new(BIO_s_mem()) else {
-            _ = OpenSSLErrorQueue.drain()
+        guard let writeBIO = Self.makeMemoryBIO() else {
             BIO_free(readBIO)
             SSL_free(ssl)
             return nil
         }
-        // An empty memory BIO must mean "no data yet", not EOF.
-        CGatewayOpenSSL_BIO_set_mem_eof_return(readBIO, -1)
-        CGatewayOpenSSL_BIO_set_mem_eof_return(writeBIO, -1)
         SSL_set_bio(ssl, readBIO, writeBIO)  // the SSL owns both BIOs from here on
         if isServer {
             SSL_set_accept_state(ssl)
@@ -71,6 +73,7 @@ final class TLSConnection {
             // A memory BIO grows as needed; it fails only when malloc does.
             _ = BIO_write(self.readBIO, base, Int32(bytes.count))
         }
+        self.readBIOHighWater = max(self.readBIOHighWater, buffer.readableBytes)
     }
 
     /// Ciphertext waiting to be sent.
@@ -129,6 +132,7 @@ final class TLSConnection {
             let error = SSL_get_error(self.ssl, result)
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                self.replaceReadBIOIfLarge()
                 return .wantRead
             case SSL_ERROR_ZERO_RETURN:
                 return .closeNotify
@@ -138,19 +142,61 @@ final class TLSConnection {
         }
     }
 
-    /// Encrypts `bytes` (not empty) into the write BIO: one record per 16 KB.
-    func write(_ bytes: UnsafeRawBufferPointer) -> TLSError? {
+    /// Encrypts `bytes` (not empty) and appends the ciphertext to `output`: one record per
+    /// 16 KB of plaintext.
+    func write(_ bytes: UnsafeRawBufferPointer, into output: inout ByteBuffer) -> TLSError? {
         var offset = 0
+        var largestChunk = 0
         while offset < bytes.count {
-            let chunk = Int32(clamping: bytes.count - offset)
+            let chunk = Int32(min(bytes.count - offset, Self.writeChunkBytes))
             let result = SSL_write(self.ssl, bytes.baseAddress! + offset, chunk)
             if result <= 0 {
                 let error = SSL_get_error(self.ssl, result)
                 return TLSError.writeFailed("TLS write failed (\(Self.name(ofError: error)))")
             }
             offset += Int(result)
+            largestChunk = max(largestChunk, self.pendingOutputBytes)
+            self.takeOutput(into: &output)
+        }
+        if largestChunk > Self.retainedBIOBytes {
+            self.replaceWriteBIO()
         }
         return nil
+    }
+
+    /// An upper bound of the ciphertext for `count` bytes of plaintext (TLS 1.2 GCM has the
+    /// largest per-record overhead of our suites: 29 bytes).
+    static func ciphertextCapacity(forPlaintext count: Int) -> Int {
+        count + (count / 16_384 + 1) * 29
+    }
+
+    private func replaceReadBIOIfLarge() {
+        guard self.readBIOHighWater > Self.retainedBIOBytes, self.pendingInputBytes == 0,
+            let fresh = Self.makeMemoryBIO()
+        else {
+            return
+        }
+        SSL_set0_rbio(self.ssl, fresh)  // frees the old one
+        self.readBIO = fresh
+        self.readBIOHighWater = 0
+    }
+
+    private func replaceWriteBIO() {
+        guard self.pendingOutputBytes == 0, let fresh = Self.makeMemoryBIO() else {
+            return
+        }
+        SSL_set0_wbio(self.ssl, fresh)  // frees the old one
+        self.writeBIO = fresh
+    }
+
+    private static func makeMemoryBIO() -> OpaquePointer? {
+        guard let bio = BIO_new(BIO_s_mem()) else {
+            _ = OpenSSLErrorQueue.drain()
+            return nil
+        }
+        // An empty memory BIO must mean "no data yet", not EOF.
+        CGatewayOpenSSL_BIO_set_mem_eof_return(bio, -1)
+        return bio
     }
 
     /// Queues our close_notify in the write BIO. We never wait for the peer's in this call.

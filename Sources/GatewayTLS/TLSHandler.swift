@@ -48,8 +48,6 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var state: State = .idle
     private var pendingWrites = CircularBuffer<PendingWrite>(initialCapacity: 4)
     private var flushRequestedDuringHandshake = false
-    /// Reused to gather several writes into one `SSL_write`; dropped when it grew large.
-    private var coalescingBuffer: ByteBuffer?
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     private var handshakeTimeoutTask: Scheduled<Void>?
 
@@ -336,35 +334,45 @@ public final class TLSHandler: ChannelDuplexHandler {
         var firstPromise: EventLoopPromise<Void>? = nil
         var otherPromises: [EventLoopPromise<Void>] = []
         var writeError: TLSError? = nil
+        var ciphertext: ByteBuffer
 
         if self.pendingWrites.count == 1 {
             let write = self.pendingWrites.removeFirst()
-            firstPromise = write.promise
-            if write.data.readableBytes > 0 {
-                writeError = write.data.withUnsafeReadableBytes { self.connection.write($0) }
+            guard write.data.readableBytes > 0 else {
+                // NIO's encoders send empty writes to carry promises; SSL_write(0) would fail.
+                write.promise?.succeed()
+                return
             }
+            firstPromise = write.promise
+            ciphertext = context.channel.allocator.buffer(
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: write.data.readableBytes)
+            )
+            writeError = write.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
-            var gathered = self.coalescingBuffer ?? context.channel.allocator.buffer(capacity: 4096)
-            self.coalescingBuffer = nil
-            gathered.clear()
-            while let write = self.pendingWrites.popFirst() {
-                gathered.writeImmutableBuffer(write.data)
-                if let promise = write.promise {
-                    if firstPromise == nil {
-                        firstPromise = promise
-                    } else {
-                        otherPromises.append(promise)
+            var plaintextBytes = 0
+            for write in self.pendingWrites {
+                plaintextBytes += write.data.readableBytes
+            }
+            var output = context.channel.allocator.buffer(
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes)
+            )
+            writeError = CoalescingBuffer.withBuffer { gathered in
+                while let write = self.pendingWrites.popFirst() {
+                    gathered.writeImmutableBuffer(write.data)
+                    if let promise = write.promise {
+                        if firstPromise == nil {
+                            firstPromise = promise
+                        } else {
+                            otherPromises.append(promise)
+                        }
                     }
                 }
+                guard gathered.readableBytes > 0 else {
+                    return nil
+                }
+                return gathered.withUnsafeReadableBytes { self.connection.write($0, into: &output) }
             }
-            if gathered.readableBytes > 0 {
-                writeError = gathered.withUnsafeReadableBytes { self.connection.write($0) }
-            }
-            // Keep a modest buffer per connection; a large one would pin memory while idle.
-            if gathered.capacity <= 64 * 1024 {
-                gathered.clear()
-                self.coalescingBuffer = gathered
-            }
+            ciphertext = output
         }
 
         if let writeError {
@@ -376,8 +384,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             return
         }
 
-        let outputBytes = self.connection.pendingOutputBytes
-        guard outputBytes > 0 else {
+        guard ciphertext.readableBytes > 0 else {
             // Only empty writes: nothing to send, the promises are done.
             firstPromise?.succeed()
             for promise in otherPromises {
@@ -385,8 +392,6 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
             return
         }
-        var ciphertext = context.channel.allocator.buffer(capacity: outputBytes)
-        self.connection.takeOutput(into: &ciphertext)
         if let firstPromise, !otherPromises.isEmpty {
             for promise in otherPromises {
                 firstPromise.futureResult.cascade(to: promise)

@@ -77,6 +77,13 @@ struct TLSHandlerTests {
         try pair.client.writeOutbound(megabyte)
         try pair.pump()
         #expect(pair.serverRecorder.received.readableBytes == (1 << 20) + 18)
+
+        // The memory BIOs that carried 1 MB were replaced by small ones; traffic goes on.
+        try pair.server.writeOutbound(ByteBuffer(string: "after"))
+        try pair.client.writeOutbound(ByteBuffer(string: "after"))
+        try pair.pump()
+        #expect(pair.clientRecorder.receivedString.hasSuffix("aaaafter"))
+        #expect(pair.serverRecorder.receivedString.hasSuffix("aaaafter"))
         #expect(pair.serverRecorder.errors.isEmpty)
         #expect(pair.clientRecorder.errors.isEmpty)
     }
