@@ -60,7 +60,9 @@ final class CertificateSelector: @unchecked Sendable {
         if let context = self.exactNames[name] {
             return context
         }
-        if let dot = name.firstIndex(of: "."), let context = self.wildcardParents[String(name[name.index(after: dot)...])] {
+        if let dot = name.firstIndex(of: "."),
+            let context = self.wildcardParents[String(name[name.index(after: dot)...])]
+        {
             return context
         }
         return nil

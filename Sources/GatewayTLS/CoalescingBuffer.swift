@@ -1,9 +1,9 @@
 internal import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A scratch buffer per thread, used to gather several writes into one `SSL_write`.
@@ -22,15 +22,15 @@ enum CoalescingBuffer {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
         #if canImport(Glibc)
-        let result = pthread_key_create(&key) { pointer in
-            if let pointer {
+            let result = pthread_key_create(&key) { pointer in
+                if let pointer {
+                    Unmanaged<Box>.fromOpaque(pointer).release()
+                }
+            }
+        #else
+            let result = pthread_key_create(&key) { pointer in
                 Unmanaged<Box>.fromOpaque(pointer).release()
             }
-        }
-        #else
-        let result = pthread_key_create(&key) { pointer in
-            Unmanaged<Box>.fromOpaque(pointer).release()
-        }
         #endif
         precondition(result == 0, "pthread_key_create failed: \(result)")
         return key

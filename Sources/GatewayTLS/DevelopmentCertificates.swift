@@ -2,9 +2,9 @@ internal import CGatewayOpenSSL
 internal import COpenSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Development certificates made with OpenSSL's C API: a local CA and leaf certificates signed

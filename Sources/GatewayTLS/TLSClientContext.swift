@@ -3,9 +3,9 @@ internal import COpenSSL
 public import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The client side of TLS: one `SSL_CTX` with trust roots, for tests and HTTPS upstreams.

@@ -112,9 +112,11 @@ final class TLSConnection {
             var details: [String] = []
             let verifyResult = SSL_get_verify_result(self.ssl)
             if verifyResult != Int(X509_V_OK) {
-                details.append("certificate verification: " + String(cString: X509_verify_cert_error_string(verifyResult)))
+                details.append(
+                    "certificate verification: " + String(cString: X509_verify_cert_error_string(verifyResult)))
             }
-            return .failed(TLSError.handshakeFailed("TLS handshake failed (\(Self.name(ofError: error)))", details: details))
+            return .failed(
+                TLSError.handshakeFailed("TLS handshake failed (\(Self.name(ofError: error)))", details: details))
         }
     }
 
@@ -209,7 +211,9 @@ final class TLSConnection {
 
     // MARK: Negotiated parameters
 
-    var handshakeFacts: (version: String, cipher: String, applicationProtocol: String?, serverName: String?, reused: Bool) {
+    var handshakeFacts:
+        (version: String, cipher: String, applicationProtocol: String?, serverName: String?, reused: Bool)
+    {
         let version = String(cString: SSL_get_version(self.ssl))
         let cipher = SSL_get_current_cipher(self.ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? ""
         var protocolBytes: UnsafePointer<UInt8>? = nil

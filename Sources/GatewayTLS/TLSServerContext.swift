@@ -2,9 +2,9 @@ internal import CGatewayOpenSSL
 internal import COpenSSL
 
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif
 
 /// A certificate as loaded into a ``TLSServerContext``, for logs and the expiry metric.
@@ -37,11 +37,7 @@ public final class TLSServerContext: @unchecked Sendable {
         guard !configuration.certificates.isEmpty else {
             throw TLSError.contextSetup("TLS configuration has no certificate")
         }
-        let alpn: ALPNWireFormat
-        do {
-            alpn = try ALPNWireFormat(configuration.applicationProtocols)
-        }
-        let selector = CertificateSelector(alpn: alpn)
+        let selector = CertificateSelector(alpn: try ALPNWireFormat(configuration.applicationProtocols))
         var loaded: [TLSLoadedCertificate] = []
         for (index, source) in configuration.certificates.enumerated() {
             let context = try ServerSSLContextBuilder.make(configuration: configuration, source: source)
@@ -94,7 +90,8 @@ private enum ServerSSLContextBuilder {
     ) throws(TLSError) {
         try SSLContextSettings.setVersions(context, minimum: configuration.minimumVersion, maximum: nil)
 
-        var options = CGatewayOpenSSL_SSL_OP_NO_RENEGOTIATION()
+        var options =
+            CGatewayOpenSSL_SSL_OP_NO_RENEGOTIATION()
             | CGatewayOpenSSL_SSL_OP_NO_COMPRESSION()
             | CGatewayOpenSSL_SSL_OP_CIPHER_SERVER_PREFERENCE()
         if !configuration.sessionTickets {

@@ -2,15 +2,15 @@ internal import CGatewayOpenSSL
 internal import COpenSSL
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reading names and dates out of an `X509*` for logs, metrics and tests. Not for the hot path.

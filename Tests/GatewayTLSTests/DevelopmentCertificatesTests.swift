@@ -57,7 +57,10 @@ struct DevelopmentCertificatesTests {
         let certificates = try CertificateFixture()
         let verify = try runProcess(
             "/usr/bin/openssl",
-            ["verify", "-purpose", "sslserver", "-CAfile", certificates.caCertificatePath, certificates.certificatePath]
+            [
+                "verify", "-purpose", "sslserver", "-CAfile", certificates.caCertificatePath,
+                certificates.certificatePath,
+            ]
         )
         #expect(verify.status == 0, "\(verify.output)")
 

@@ -67,7 +67,8 @@ struct LoopbackTests {
         #expect(tls13.output.contains("ALPN protocol: http/1.1"))
 
         let failures = server.log.errors
-        #expect(failures.contains { $0.contains("handshake failed") && $0.contains("unsupported protocol") }, "\(failures)")
+        #expect(
+            failures.contains { $0.contains("handshake failed") && $0.contains("unsupported protocol") }, "\(failures)")
     }
 
     @Test("curl --cacert gets a response over HTTPS")

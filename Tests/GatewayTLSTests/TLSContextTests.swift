@@ -156,7 +156,8 @@ struct TLSContextTests {
         let error = try #require(throws: TLSError.self) {
             try TLSServerContext(
                 configuration: TLSServerConfiguration(certificates: [
-                    TLSCertificateSource(name: "x", certificatePath: certificates.certificatePath, keyPath: other.keyPath)
+                    TLSCertificateSource(
+                        name: "x", certificatePath: certificates.certificatePath, keyPath: other.keyPath)
                 ])
             )
         }
@@ -243,7 +244,8 @@ struct TLSContextTests {
         )
         let server = try TLSServerContext(
             configuration: TLSServerConfiguration(certificates: [
-                TLSCertificateSource(name: "expired", certificatePath: expired.certificatePath, keyPath: expired.keyPath)
+                TLSCertificateSource(
+                    name: "expired", certificatePath: expired.certificatePath, keyPath: expired.keyPath)
             ])
         )
         #expect(server.certificates[0].notAfter < Date())
