@@ -66,9 +66,35 @@ struct LoopbackTests {
         #expect(tls13.output.contains("TLSv1.3"))
         #expect(tls13.output.contains("ALPN protocol: http/1.1"))
 
+        #expect(server.log.waitFor { !$0.errors.isEmpty })
         let failures = server.log.errors
         #expect(
             failures.contains { $0.contains("handshake failed") && $0.contains("unsupported protocol") }, "\(failures)")
+    }
+
+    @Test("a TLS 1.2 session is resumed and reported as reused", arguments: [true, false])
+    func sessionResumption(sessionTickets: Bool) throws {
+        let certificates = try CertificateFixture()
+        let context = try TLSServerContext(
+            configuration: TLSServerConfiguration(certificates: [certificates.source], sessionTickets: sessionTickets)
+        )
+        let server = try TestTLSServer(context: context, responder: .echo)
+        defer { server.shutdown() }
+        let session = certificates.directory.file("session.pem")
+        let common = [
+            "s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "localhost",
+            "-CAfile", certificates.caCertificatePath, "-verify_return_error", "-tls1_2",
+        ]
+
+        let first = try runProcess("/usr/bin/openssl", common + ["-sess_out", session])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("TLS session ticket:") == sessionTickets, "\(first.output)")
+        let second = try runProcess("/usr/bin/openssl", common + ["-sess_in", session])
+        #expect(second.status == 0, "\(second.output)")
+        // Without tickets the server's session-id cache resumes it.
+        #expect(second.output.contains("Reused, TLSv1.2"), "\(second.output)")
+        #expect(server.log.waitFor { $0.handshakes.count == 2 })
+        #expect(server.log.handshakes.map(\.sessionReused) == [false, true])
     }
 
     @Test("curl --cacert gets a response over HTTPS")
@@ -124,6 +150,18 @@ final class ServerLog: Sendable {
 
     func record(error: any Error) {
         self.state.withLock { $0.errors.append("\(error)") }
+    }
+
+    /// Polls until `condition` holds (the server may log just after the client process exited).
+    func waitFor(seconds: Double = 5, _ condition: (ServerLog) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition(self) {
+            if Date() > deadline {
+                return false
+            }
+            usleep(10_000)
+        }
+        return true
     }
 
     func record(handshake: TLSHandshakeInfo) {
