@@ -1,0 +1,442 @@
+public import NIOCore
+
+/// Terminates (or originates) TLS on a channel with OpenSSL through memory BIOs.
+///
+/// Put it first in the pipeline: ciphertext comes in and goes out below it, plaintext above it.
+/// All calls happen on the channel's event loop; it is not Sendable.
+///
+/// - The handshake starts when the channel becomes active (or when added to an active channel)
+///   and must complete within the context's handshake timeout.
+/// - Writes are buffered until flush; all writes pending at a flush are encrypted by one
+///   `SSL_write`, so a small response head and body go out as one TLS record in one socket write.
+///   Writes before the handshake completes are sent after it.
+/// - Events: ``TLSUserEvent/handshakeCompleted(_:)`` when the handshake is done,
+///   ``TLSUserEvent/shutdownCompleted`` when the peer sent close_notify (the channel is then
+///   closed). Errors are ``TLSError``s fired through `errorCaught`, after which the channel closes.
+/// - `close(mode: .all)` sends close_notify and closes at once, without waiting for the peer's
+///   close_notify (as nginx does).
+public final class TLSHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// Not active yet; writes are buffered.
+        case idle
+        /// Handshake in progress; writes are buffered.
+        case handshaking
+        /// Application data flows both ways.
+        case active
+        /// We sent close_notify (output closed); still reading until the peer's close_notify.
+        case closing
+        /// Closed or failed: nothing more is read or written.
+        case closed
+    }
+
+    private struct PendingWrite {
+        var data: ByteBuffer
+        var promise: EventLoopPromise<Void>?
+    }
+
+    private let connection: TLSConnection
+    /// Keeps the `SSL_CTX`s (and the SNI/ALPN callback state) alive as long as the `SSL*`.
+    private let sslContextOwner: AnyObject
+    private let handshakeTimeout: TimeAmount
+    private var setupError: TLSError?
+
+    private var state: State = .idle
+    private var pendingWrites = CircularBuffer<PendingWrite>(initialCapacity: 4)
+    private var flushRequestedDuringHandshake = false
+    private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
+    private var handshakeTimeoutTask: Scheduled<Void>?
+
+    /// What the handshake negotiated, once it completed.
+    public private(set) var handshakeInfo: TLSHandshakeInfo?
+
+    /// A server-side handler using `context`'s certificates, SNI and ALPN.
+    public init(context: TLSServerContext) {
+        guard let connection = context.makeConnection() else {
+            fatalError("SSL_new failed: out of memory")
+        }
+        self.connection = connection
+        self.sslContextOwner = context
+        self.handshakeTimeout = context.configuration.handshakeTimeout
+    }
+
+    /// A client-side handler. `serverHostname` is sent by SNI (unless it is an IP address) and,
+    /// when the context verifies peers, checked against the server's certificate.
+    public init(context: TLSClientContext, serverHostname: String?) {
+        guard let connection = context.makeConnection() else {
+            fatalError("SSL_new failed: out of memory")
+        }
+        self.connection = connection
+        self.sslContextOwner = context
+        self.handshakeTimeout = context.handshakeTimeout
+        if let serverHostname, !serverHostname.isEmpty {
+            // Reported when the handshake would start, so init cannot fail.
+            self.setupError = context.setServerHostname(serverHostname, on: connection)
+        }
+    }
+
+    /// The subject (RFC 2253) of the certificate the peer presented, if any.
+    public var peerCertificateSubject: String? {
+        self.connection.peerCertificateSubject
+    }
+
+    /// The subject (RFC 2253) of the certificate we present; on a server it follows SNI.
+    public var localCertificateSubject: String? {
+        self.connection.localCertificateSubject
+    }
+
+    // MARK: - Channel lifecycle
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.startHandshake(context: context)
+        }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelHandshakeTimeout()
+        self.failPendingWrites(ChannelError.ioOnClosedChannel)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        self.startHandshake(context: context)
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        let previous = self.state
+        self.state = .closed
+        self.cancelHandshakeTimeout()
+        self.failPendingWrites(ChannelError.ioOnClosedChannel)
+        switch previous {
+        case .handshaking:
+            context.fireErrorCaught(TLSError.handshakeFailed("connection closed during TLS handshake"))
+        case .active:
+            context.fireErrorCaught(TLSError.uncleanShutdown)
+        case .idle, .closing, .closed:
+            // After our close_notify the peer may just close: that is a normal end.
+            break
+        }
+        context.fireChannelInactive()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // EOF from the peer while half-closure is allowed.
+        switch self.state {
+        case .handshaking:
+            self.fail(context: context, error: TLSError.handshakeFailed("connection closed during TLS handshake"))
+        case .active:
+            self.fail(context: context, error: TLSError.uncleanShutdown)
+        case .closing:
+            self.state = .closed
+            context.close(promise: nil)
+        case .idle, .closed:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: - Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let ciphertext = self.unwrapInboundIn(data)
+        switch self.state {
+        case .idle:
+            self.startHandshake(context: context)
+        case .handshaking, .active, .closing:
+            break
+        case .closed:
+            return
+        }
+        self.connection.receive(ciphertext)
+        if case .handshaking = self.state {
+            self.continueHandshake(context: context)
+        }
+        switch self.state {
+        case .active, .closing:
+            self.readPlaintext(context: context)
+        case .idle, .handshaking, .closed:
+            break
+        }
+    }
+
+    /// Decrypts what arrived and passes it on as one buffer.
+    private func readPlaintext(context: ChannelHandlerContext) {
+        guard self.connection.pendingInputBytes > 0 else {
+            return
+        }
+        // Plaintext is never longer than the ciphertext it came from; a record held back
+        // from an earlier read grows the buffer.
+        var plaintext = context.channel.allocator.buffer(capacity: self.connection.pendingInputBytes)
+        let result = self.connection.readPlaintext(into: &plaintext)
+        // TLS 1.3 tickets, key updates and alerts are written without application data.
+        self.sendPendingOutput(context: context)
+        if plaintext.readableBytes > 0 {
+            context.fireChannelRead(self.wrapInboundOut(plaintext))
+        }
+        switch result {
+        case .wantRead:
+            break
+        case .closeNotify:
+            self.receivedCloseNotify(context: context)
+        case .failed(let error):
+            switch self.state {
+            case .active, .closing:
+                self.fail(context: context, error: error)
+            case .idle, .handshaking, .closed:
+                break
+            }
+        }
+    }
+
+    private func receivedCloseNotify(context: ChannelHandlerContext) {
+        switch self.state {
+        case .active:
+            self.connection.sendCloseNotify()
+            self.sendPendingOutput(context: context)
+        case .closing:
+            break
+        case .idle, .handshaking, .closed:
+            // A handler above closed the channel while reading.
+            return
+        }
+        self.state = .closed
+        self.failPendingWrites(ChannelError.outputClosed)
+        context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
+        context.close(promise: nil)
+    }
+
+    // MARK: - Handshake
+
+    private func startHandshake(context: ChannelHandlerContext) {
+        guard case .idle = self.state else {
+            return
+        }
+        self.state = .handshaking
+        self.handshakeStart = .now()
+        if let setupError = self.setupError {
+            self.fail(context: context, error: setupError)
+            return
+        }
+        self.handshakeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: self.handshakeTimeout) {
+            self.handshakeTimedOut(context: context)
+        }
+        self.continueHandshake(context: context)
+    }
+
+    private func continueHandshake(context: ChannelHandlerContext) {
+        switch self.connection.doHandshake() {
+        case .wantRead:
+            self.sendPendingOutput(context: context)
+        case .complete:
+            self.handshakeCompleted(context: context)
+        case .failed(let error):
+            self.fail(context: context, error: error)
+        }
+    }
+
+    private func handshakeCompleted(context: ChannelHandlerContext) {
+        self.state = .active
+        self.cancelHandshakeTimeout()
+        let facts = self.connection.handshakeFacts
+        let elapsed = NIODeadline.now() - self.handshakeStart
+        let info = TLSHandshakeInfo(
+            version: facts.version,
+            cipher: facts.cipher,
+            applicationProtocol: facts.applicationProtocol,
+            serverName: facts.serverName,
+            duration: .nanoseconds(elapsed.nanoseconds),
+            sessionReused: facts.reused
+        )
+        self.handshakeInfo = info
+        self.sendPendingOutput(context: context)
+        context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(info))
+        if self.flushRequestedDuringHandshake, case .active = self.state {
+            self.flushRequestedDuringHandshake = false
+            self.encryptPendingWrites(context: context)
+        }
+    }
+
+    private func handshakeTimedOut(context: ChannelHandlerContext) {
+        self.handshakeTimeoutTask = nil
+        guard case .handshaking = self.state else {
+            return
+        }
+        self.fail(context: context, error: TLSError.handshakeTimeout(after: "\(self.handshakeTimeout)"))
+    }
+
+    private func cancelHandshakeTimeout() {
+        self.handshakeTimeoutTask?.cancel()
+        self.handshakeTimeoutTask = nil
+    }
+
+    // MARK: - Outbound
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch self.state {
+        case .idle, .handshaking, .active:
+            self.pendingWrites.append(PendingWrite(data: self.unwrapOutboundIn(data), promise: promise))
+        case .closing:
+            promise?.fail(ChannelError.outputClosed)
+        case .closed:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        switch self.state {
+        case .idle, .handshaking:
+            self.flushRequestedDuringHandshake = true
+        case .active:
+            self.encryptPendingWrites(context: context)
+        case .closing, .closed:
+            break
+        }
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        switch mode {
+        case .all:
+            if case .active = self.state {
+                self.connection.sendCloseNotify()
+                self.sendPendingOutput(context: context)
+            }
+            self.state = .closed
+            self.cancelHandshakeTimeout()
+            // Flushed writes went out already; unflushed ones die with the channel, as in NIO.
+            self.failPendingWrites(ChannelError.ioOnClosedChannel)
+            context.close(mode: .all, promise: promise)
+        case .output:
+            if case .active = self.state {
+                self.connection.sendCloseNotify()
+                self.sendPendingOutput(context: context)
+                self.state = .closing
+                self.failPendingWrites(ChannelError.outputClosed)
+            }
+            context.close(mode: .output, promise: promise)
+        case .input:
+            context.close(mode: .input, promise: promise)
+        }
+    }
+
+    /// Encrypts every pending write with one `SSL_write` and sends the result as one buffer.
+    private func encryptPendingWrites(context: ChannelHandlerContext) {
+        guard !self.pendingWrites.isEmpty else {
+            return
+        }
+        var firstPromise: EventLoopPromise<Void>? = nil
+        var otherPromises: [EventLoopPromise<Void>] = []
+        var writeError: TLSError? = nil
+        var ciphertext: ByteBuffer
+
+        if self.pendingWrites.count == 1 {
+            let write = self.pendingWrites.removeFirst()
+            guard write.data.readableBytes > 0 else {
+                // NIO's encoders send empty writes to carry promises; SSL_write(0) would fail.
+                write.promise?.succeed()
+                return
+            }
+            firstPromise = write.promise
+            ciphertext = context.channel.allocator.buffer(
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: write.data.readableBytes)
+            )
+            writeError = write.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
+        } else {
+            var plaintextBytes = 0
+            for write in self.pendingWrites {
+                plaintextBytes += write.data.readableBytes
+            }
+            var output = context.channel.allocator.buffer(
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes)
+            )
+            writeError = CoalescingBuffer.withBuffer { gathered in
+                while let write = self.pendingWrites.popFirst() {
+                    gathered.writeImmutableBuffer(write.data)
+                    if let promise = write.promise {
+                        if firstPromise == nil {
+                            firstPromise = promise
+                        } else {
+                            otherPromises.append(promise)
+                        }
+                    }
+                }
+                guard gathered.readableBytes > 0 else {
+                    return nil
+                }
+                return gathered.withUnsafeReadableBytes { self.connection.write($0, into: &output) }
+            }
+            ciphertext = output
+        }
+
+        if let writeError {
+            firstPromise?.fail(writeError)
+            for promise in otherPromises {
+                promise.fail(writeError)
+            }
+            self.fail(context: context, error: writeError)
+            return
+        }
+
+        guard ciphertext.readableBytes > 0 else {
+            // Only empty writes: nothing to send, the promises are done.
+            firstPromise?.succeed()
+            for promise in otherPromises {
+                promise.succeed()
+            }
+            return
+        }
+        if let firstPromise, !otherPromises.isEmpty {
+            for promise in otherPromises {
+                firstPromise.futureResult.cascade(to: promise)
+            }
+        }
+        context.write(self.wrapOutboundOut(ciphertext), promise: firstPromise)
+        context.flush()
+    }
+
+    /// Sends whatever OpenSSL wrote without application data (handshake messages, alerts,
+    /// tickets, close_notify).
+    private func sendPendingOutput(context: ChannelHandlerContext) {
+        let outputBytes = self.connection.pendingOutputBytes
+        guard outputBytes > 0 else {
+            return
+        }
+        var ciphertext = context.channel.allocator.buffer(capacity: outputBytes)
+        self.connection.takeOutput(into: &ciphertext)
+        context.writeAndFlush(self.wrapOutboundOut(ciphertext), promise: nil)
+    }
+
+    // MARK: - Failure
+
+    /// Sends any alert OpenSSL queued, reports `error` and closes the channel.
+    private func fail(context: ChannelHandlerContext, error: TLSError) {
+        switch self.state {
+        case .closed:
+            return
+        case .idle, .handshaking, .active, .closing:
+            break
+        }
+        self.state = .closed
+        self.cancelHandshakeTimeout()
+        self.sendPendingOutput(context: context)
+        self.failPendingWrites(error)
+        context.fireErrorCaught(error)
+        context.close(promise: nil)
+    }
+
+    private func failPendingWrites(_ error: any Error) {
+        while let write = self.pendingWrites.popFirst() {
+            write.promise?.fail(error)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension TLSHandler: Sendable {}
