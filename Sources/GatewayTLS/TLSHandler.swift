@@ -167,6 +167,18 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        // The handshake needs the peer's next flight even when autoRead is off; the handlers
+        // above see no data yet and would not ask for more.
+        if case .handshaking = self.state,
+            let options = context.channel.syncOptions,
+            (try? options.getOption(ChannelOptions.autoRead)) == false
+        {
+            context.read()
+        }
+        context.fireChannelReadComplete()
+    }
+
     /// Decrypts what arrived and passes it on as one buffer.
     private func readPlaintext(context: ChannelHandlerContext) {
         guard self.connection.pendingInputBytes > 0 else {

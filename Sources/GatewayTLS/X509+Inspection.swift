@@ -23,14 +23,6 @@ enum X509Inspection {
         return Self.string(of: name)
     }
 
-    /// The issuer in RFC 2253 form.
-    static func issuer(of certificate: OpaquePointer) -> String {
-        guard let name = X509_get_issuer_name(certificate) else {
-            return ""
-        }
-        return Self.string(of: name)
-    }
-
     static func string(of name: OpaquePointer) -> String {
         guard let bio = BIO_new(BIO_s_mem()) else {
             return ""
