@@ -50,24 +50,36 @@ public final class GatewayMetrics: Sendable {
 
     // MARK: Names and help
 
-    static let requestsTotalDescriptor = MetricNameDescriptor(
+    static var requestsTotalDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "http", metricName: "requests", unitName: "total",
         helpText: "HTTP requests answered, by route name, method and status code.")
-    static let requestDurationDescriptor = MetricNameDescriptor(
+    }
+    static var requestDurationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "http", metricName: "request_duration", unitName: "seconds",
         helpText: "Time from a request's head arriving to its response being written, by route name.")
-    static let connectionsActiveDescriptor = MetricNameDescriptor(
+    }
+    static var connectionsActiveDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "connections", metricName: "active", unitName: "",
         helpText: "Client connections currently open on traffic listeners.")
-    static let tlsHandshakesDescriptor = MetricNameDescriptor(
+    }
+    static var tlsHandshakesDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "tls", metricName: "handshakes", unitName: "total",
         helpText: "TLS handshakes by result (success, failure, timeout) and negotiated protocol version.")
-    static let tlsHandshakeDurationDescriptor = MetricNameDescriptor(
+    }
+    static var tlsHandshakeDurationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "tls", metricName: "handshake_duration", unitName: "seconds",
         helpText: "Time from connection accept to a completed TLS handshake.")
-    static let certificateExpiryDescriptor = MetricNameDescriptor(
+    }
+    static var certificateExpiryDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
         namespace: "gateway", subsystem: "tls", metricName: "certificate_expiry_timestamp", unitName: "seconds",
         helpText: "When each served certificate expires, as a Unix timestamp, by certificate name.")
+    }
 }
 
 /// Per-connection cache of the counters and histograms a connection's requests

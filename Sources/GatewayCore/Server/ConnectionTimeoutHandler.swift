@@ -1,4 +1,5 @@
 import NIOCore
+import Prometheus
 
 /// Sits below the HTTP decoder and enforces two per-connection clocks without
 /// scheduling a timer per request:
@@ -113,7 +114,7 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
                 return
             }
             // A head may begin at any moment: look again within half a head timeout.
-            let next = min(self.lastActivity + self.idleTimeout, now + self.requestHeadTimeout / 2)
+            let next = min(self.lastActivity + self.idleTimeout, now + .nanoseconds(self.requestHeadTimeout.nanoseconds / 2))
             self.schedule(context: context, at: next)
             return
         }
@@ -134,8 +135,9 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
         buffer.writeImmutableBuffer(body)
         self.closed = true
         self.metrics.connectionsActive.decrement()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in
-            context.close(promise: nil)
+            loopBound.value.close(promise: nil)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 public import GatewayConfig
 import GatewayTLS
 public import Logging
+import Prometheus
 public import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -80,7 +81,7 @@ public final class GatewayServer: Sendable {
         if let quiescing = self.running.quiescing {
             let drained = self.group.next().makePromise(of: Void.self)
             quiescing.initiateShutdown(promise: drained)
-            let deadline = self.group.next().scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) {
+            let deadline = self.group.next().scheduleTask(in: TimeAmount(timeout)) {
                 drained.fail(DrainTimeout())
             }
             do {
@@ -124,7 +125,7 @@ public final class GatewayServer: Sendable {
                 cipherSuites: tls.cipherSuites,
                 applicationProtocols: ["http/1.1"],
                 sessionTickets: tls.sessionTickets,
-                handshakeTimeout: .nanoseconds(Int64(tls.handshakeTimeout.nanoseconds))
+                handshakeTimeout: TimeAmount(tls.handshakeTimeout)
             ))
         for certificate in context.certificates {
             self.metrics.certificateExpiry(name: certificate.name).set(certificate.notAfter.timeIntervalSince1970)
@@ -146,8 +147,8 @@ public final class GatewayServer: Sendable {
         limits.maxHeaderListSize = http.maxHeaderBytes
         limits.maxHeaderFieldSize = http.maxHeaderBytes
         let decoderLimits = limits
-        let idleTimeout = TimeAmount.nanoseconds(Int64(http.idleTimeout.nanoseconds))
-        let headTimeout = TimeAmount.nanoseconds(Int64(http.requestHeadTimeout.nanoseconds))
+        let idleTimeout = TimeAmount(http.idleTimeout)
+        let headTimeout = TimeAmount(http.requestHeadTimeout)
 
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)

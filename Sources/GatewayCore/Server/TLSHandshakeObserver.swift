@@ -1,5 +1,6 @@
 import GatewayTLS
 import NIOCore
+import Prometheus
 
 /// Counts each TLS handshake by result and version and times it, then removes
 /// itself so that it costs nothing per request.

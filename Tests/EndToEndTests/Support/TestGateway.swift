@@ -75,10 +75,10 @@ final class TestGateway: @unchecked Sendable {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
-    static let itemRoutes: [[String: Any]] = [
+    static var itemRoutes: [[String: Any]] { [
         ["name": "items", "match": ["path": "/items/{item_id}", "methods": ["GET", "PUT"]], "handler": "items"],
         ["name": "create_item", "match": ["path": "/items/", "methods": ["POST"]], "handler": "items"],
-    ]
+    ] }
 
     func url(_ path: String) -> String { "https://localhost:\(self.httpsPort)\(path)" }
 }
