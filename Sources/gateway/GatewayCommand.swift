@@ -80,7 +80,14 @@ struct CheckCommand: ParsableCommand {
         do {
             let configuration = try GatewayConfigurationLoader.load(contentsOf: self.config)
             _ = try GatewayState(configuration: configuration)
+            let certificateProblems = CertificateCheck.problems(in: configuration)
+            guard certificateProblems.isEmpty else {
+                printProblems(certificateProblems.joined(separator: "\n"))
+                throw ExitCode(1)
+            }
             print("\(self.config): configuration is valid (\(configuration.routes.count) routes, \(configuration.listeners.count) listeners)")
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printProblems(error)
             throw ExitCode(1)
@@ -88,9 +95,9 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-func printProblems(_ error: any Error) {
+func printProblems(_ problems: Any) {
     var standardError = StandardError()
-    print("\(error)", to: &standardError)
+    print("\(problems)", to: &standardError)
 }
 
 struct StandardError: TextOutputStream {

@@ -29,6 +29,24 @@ struct CLIEndToEndTests {
         #expect(result.stderr.contains("routes[1].extra"))
     }
 
+    @Test func checkLoadsCertificatesLikeTheServer() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("not a certificate".utf8).write(to: directory.appendingPathComponent("bad.pem"))
+        try Data("not a key".utf8).write(to: directory.appendingPathComponent("bad-key.pem"))
+        let config = """
+            {"listeners":[{"name":"https","address":"127.0.0.1:0","tls":{"certificates":[
+              {"name":"bad","certificate":"bad.pem","key":"bad-key.pem"}]}}],"routes":[]}
+            """
+        let path = directory.appendingPathComponent("gateway.json").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: path))
+        let result = try run(GatewayBinary.path, ["check", "--config", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("listeners[0].tls.certificates[0]: cannot load certificate"))
+        #expect(result.stderr.contains("bad.pem"))
+    }
+
     @Test func version() throws {
         let result = try run(GatewayBinary.path, ["--version"])
         #expect(result.status == 0)

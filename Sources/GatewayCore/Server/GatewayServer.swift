@@ -62,13 +62,15 @@ public final class GatewayServer: Sendable {
                 "listening",
                 metadata: [
                     "listener": .string(listener.name),
-                    "address": .string(channel.localAddress?.description ?? "?"),
+                    "address": .string(Self.describe(channel.localAddress, configured: listener.address)),
                     "tls": .stringConvertible(tlsContext != nil),
                 ])
         }
         let admin = try await self.bindAdminListener(configuration.admin.address)
         self.running.setAdmin(admin)
-        self.logger.info("admin listening", metadata: ["address": .string(admin.localAddress?.description ?? "?")])
+        self.logger.info(
+            "admin listening",
+            metadata: ["address": .string(Self.describe(admin.localAddress, configured: configuration.admin.address))])
         self.readiness.set(true)
     }
 
@@ -94,6 +96,13 @@ public final class GatewayServer: Sendable {
         }
         try? await self.running.adminChannel?.close()
         try? await self.group.shutdownGracefully()
+    }
+
+    /// `host:port` as configured, with the port actually bound (port 0 picks one).
+    private static func describe(_ bound: SocketAddress?, configured: SocketAddressConfiguration) -> String {
+        var address = configured
+        if let port = bound?.port { address.port = port }
+        return address.description
     }
 
     // MARK: Listeners
