@@ -6,11 +6,15 @@ import NIOHTTP1
 /// current `GatewayState`, applies the limits, answers from the route's handler
 /// or with a JSON error, and records metrics and the access log.
 ///
+/// Sits right above NIO's HTTP request decoder and writes serialized responses
+/// (`HTTPResponseSerializer`) as bytes. Handlers answer synchronously, so
+/// pipelined requests are answered in order as they are decoded; responses
+/// written during one read are flushed together at `channelReadComplete`.
+///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
-/// Sits above `HTTPServerPipelineHandler`, so it sees one request at a time.
 final class GatewayHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Waiting for a request head.
@@ -18,7 +22,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         /// Collecting a routed request's body before calling its handler.
         case collecting(Request, body: ByteBuffer?)
         /// Answered already (an error); dropping the body until `.end`.
-        case discarding(Request)
+        case discarding
+        /// A response said `Connection: close`; nothing more is read or answered.
+        case closed
     }
 
     /// What the handler knows of the request being served.
@@ -38,8 +44,10 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     private let timeouts: ConnectionTimeoutHandler
 
     private var state = State.idle
+    /// Set by a quiesce (graceful shutdown): the next response closes the connection.
+    private var draining = false
+    private var serializer = HTTPResponseSerializer()
     private var metricsCache = RequestMetricsCache()
-    private var dates = HTTPDateCache()
     private var requestIDs: RequestIDGenerator?
     private var clientAddress: String?
     private var inRead = false
@@ -75,28 +83,47 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Graceful shutdown: an idle connection closes now; a busy one after its response.
+        self.draining = true
+        if case .idle = self.state {
+            self.state = .closed
+            context.close(promise: nil)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
+        guard !self.isClosed else { return }
         // The byte stream can't be trusted any more: answer once and close.
         let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
         let request = Request(
             head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
             keepAlive: false)
-        self.timeouts.requestHeadReceived()
+        if case .idle = self.state { self.timeouts.requestHeadReceived() }
         self.respond(with: gatewayError, to: request, context: context)
-        self.state = .idle
+    }
+
+    private var isClosed: Bool {
+        if case .closed = self.state { return true }
+        return false
     }
 
     private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard !self.isClosed else { return }
         self.timeouts.requestHeadReceived()
         let state = self.stateBox.state
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
-            keepAlive: head.isKeepAlive)
+            keepAlive: head.isKeepAlive && !self.draining)
 
         if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > state.maxBodyBytes {
             self.reject(request, with: .payloadTooLarge(limit: state.maxBodyBytes), context: context)
@@ -140,17 +167,11 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     private func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
         guard case .collecting(let request, var body) = self.state else { return }
-        if let existing = body, existing.readableBytes + chunk.readableBytes > request.state.maxBodyBytes {
-            self.state = .idle
+        if (body?.readableBytes ?? 0) + chunk.readableBytes > request.state.maxBodyBytes {
             self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
             return
         }
-        if chunk.readableBytes > request.state.maxBodyBytes {
-            self.state = .idle
-            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
-            return
-        }
-        self.state = .idle  // drop the reference so `body` is uniquely owned while appending
+        self.state = .idle  // drop the enum's reference so `body` is uniquely owned while appending
         if body == nil {
             body = chunk
         } else {
@@ -162,7 +183,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     private func receivedEnd(context: ChannelHandlerContext) {
         switch self.state {
-        case .idle:
+        case .idle, .closed:
             return
         case .discarding:
             self.state = .idle
@@ -186,17 +207,16 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         let response = route.handler.respond(to: builtIn, allocator: context.channel.allocator)
         self.write(
             status: HTTPResponseStatus(statusCode: response.status), contentType: response.contentType,
-            body: response.body, extraHeaders: response.extraHeaders, request: request, requestID: nil, context: context)
+            body: response.body, extraHeaders: response.extraHeaders, request: request, requestID: nil,
+            context: context)
     }
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
     private func reject(
         _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
     ) {
+        self.state = .discarding
         self.respond(with: error, allow: allow, to: request, context: context)
-        if !error.closesConnection {
-            self.state = .discarding(request)
-        }
     }
 
     private func respond(
@@ -222,32 +242,24 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         requestID: String?,
         context: ChannelHandlerContext
     ) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + extraHeaders.count)
-        headers.add(name: "content-type", value: contentType.description)
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "date", value: self.dates.current())
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if !request.keepAlive {
-            headers.add(name: "connection", value: "close")
-        } else if request.head.version.minor == 0 {
-            headers.add(name: "connection", value: "keep-alive")
-        }
+        let keepAlive = request.keepAlive && !self.draining
+        let connection: HTTPResponseSerializer.Connection =
+            !keepAlive ? .close : request.head.version.minor == 0 ? .keepAliveHTTP10 : .keepAlive
+        let response = self.serializer.serialize(
+            status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
+            extraHeaders: extraHeaders, connection: connection, allocator: context.channel.allocator)
 
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        if request.head.method != .HEAD {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        if request.keepAlive {
-            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+        if keepAlive {
+            context.write(self.wrapOutboundOut(response), promise: nil)
             if self.inRead {
                 self.needsFlush = true
             } else {
                 context.flush()
             }
         } else {
+            self.state = .closed
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            context.writeAndFlush(self.wrapOutboundOut(response)).whenComplete { _ in
                 loopBound.value.close(promise: nil)
             }
         }
@@ -257,7 +269,9 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     private func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
-        context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        context.writeAndFlush(
+            self.wrapOutboundOut(HTTPResponseSerializer.continueResponse(allocator: context.channel.allocator)),
+            promise: nil)
     }
 
     // MARK: Metrics and access log

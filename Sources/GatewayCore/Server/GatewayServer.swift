@@ -179,10 +179,9 @@ public final class GatewayServer: Sendable {
                     let timeouts = ConnectionTimeoutHandler(
                         idleTimeout: idleTimeout, requestHeadTimeout: headTimeout, metrics: metrics)
                     try sync.addHandler(timeouts)
-                    try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
-                    try sync.addHandler(HTTPServerPipelineHandler())
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
                     try sync.addHandler(
                         GatewayHTTPHandler(
                             stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
