@@ -95,7 +95,7 @@ struct ConfigurationDecoder {
 
     private mutating func decodeHTTP(_ field: JSONField) -> HTTPConfiguration? {
         let keys = [
-            "max_header_bytes", "max_body_bytes", "idle_timeout", "request_head_timeout",
+            "max_header_bytes", "max_body_bytes", "idle_timeout", "request_head_timeout", "body_timeout",
         ]
         guard let http = object(field, keys: keys) else { return nil }
         let defaults = HTTPConfiguration()
@@ -103,7 +103,8 @@ struct ConfigurationDecoder {
             maxHeaderBytes: integer(http.field("max_header_bytes"), minimum: 1) ?? defaults.maxHeaderBytes,
             maxBodyBytes: integer(http.field("max_body_bytes"), minimum: 0) ?? defaults.maxBodyBytes,
             idleTimeout: duration(http.field("idle_timeout")) ?? defaults.idleTimeout,
-            requestHeadTimeout: duration(http.field("request_head_timeout")) ?? defaults.requestHeadTimeout
+            requestHeadTimeout: duration(http.field("request_head_timeout")) ?? defaults.requestHeadTimeout,
+            bodyTimeout: duration(http.field("body_timeout")) ?? defaults.bodyTimeout
         )
     }
 

@@ -38,6 +38,7 @@ extension GatewayConfiguration {
             JSONMember(
                 key: "http",
                 value: .object([
+                    JSONMember(key: "body_timeout", value: .string(DurationSyntax.render(http.bodyTimeout))),
                     JSONMember(key: "idle_timeout", value: .string(DurationSyntax.render(http.idleTimeout))),
                     JSONMember(key: "max_body_bytes", value: .number(String(http.maxBodyBytes))),
                     JSONMember(key: "max_header_bytes", value: .number(String(http.maxHeaderBytes))),

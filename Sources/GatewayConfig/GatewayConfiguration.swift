@@ -60,17 +60,21 @@ public struct HTTPConfiguration: Sendable, Equatable {
     public var idleTimeout: Duration
     /// How long a client may take to send a complete request head; slower answers 408.
     public var requestHeadTimeout: Duration
+    /// How long a client may pause while sending a request body; longer answers 408.
+    public var bodyTimeout: Duration
 
     public init(
         maxHeaderBytes: Int = 16384,
         maxBodyBytes: Int = 1_048_576,
         idleTimeout: Duration = .seconds(60),
-        requestHeadTimeout: Duration = .seconds(10)
+        requestHeadTimeout: Duration = .seconds(10),
+        bodyTimeout: Duration = .seconds(60)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.requestHeadTimeout = requestHeadTimeout
+        self.bodyTimeout = bodyTimeout
     }
 }
 

@@ -113,6 +113,19 @@ struct HTTPEndToEndTests {
         await gateway.stop()
     }
 
+    @Test func stalledBodyGets408() async throws {
+        let gateway = try await TestGateway.start(
+            plainListener: true, extra: ["http": ["body_timeout": "300ms", "idle_timeout": "5s"]])
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send("POST /items/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"name\"")
+        let start = Date()
+        let answer = connection.readToEnd()
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout"))
+        #expect(answer.contains("The request body stopped arriving."))
+        #expect(Date().timeIntervalSince(start) < 3)
+        await gateway.stop()
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         let gateway = try await TestGateway.start(
             plainListener: true, extra: ["http": ["request_head_timeout": "5s", "idle_timeout": "300ms"]])

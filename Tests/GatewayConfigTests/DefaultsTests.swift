@@ -23,6 +23,7 @@ struct DefaultsTests {
         #expect(configuration.http.maxBodyBytes == 1_048_576)
         #expect(configuration.http.idleTimeout == .seconds(60))
         #expect(configuration.http.requestHeadTimeout == .seconds(10))
+        #expect(configuration.http.bodyTimeout == .seconds(60))
         #expect(configuration.accessLog.enabled == true)
         #expect(configuration.shutdown.drainTimeout == .seconds(10))
         #expect(configuration.eventLoops == 0)

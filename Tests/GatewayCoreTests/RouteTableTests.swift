@@ -32,6 +32,12 @@ struct RouteTableTests {
         // A literal that does not allow the method falls back to the parameter route.
         #expect(self.route(table.match(method: .PUT, host: nil, path: "/items/special")) == 0)
         #expect(self.route(table.match(method: .GET, host: nil, path: "/items")) == nil)
+        // A parameter never matches an empty segment: POST's /items/ is the only candidate.
+        guard case .methodNotAllowed(let allowed) = table.match(method: .GET, host: nil, path: "/items/") else {
+            Issue.record("expected 405 for GET /items/")
+            return
+        }
+        #expect(allowed.names == ["POST"])
         #expect(self.route(table.match(method: .GET, host: nil, path: "/items/42/x")) == nil)
     }
 

@@ -5,11 +5,14 @@ public import NIOHTTP1
 /// per host, then matched per request without regexes or allocation beyond the
 /// parameter list.
 ///
-/// Precedence, most specific first: routes for the request's host before routes
-/// for any host; a whole-path match before a prefix; a literal segment before a
-/// `{param}`; a longer prefix before a shorter one. The first candidate (in
-/// that order) whose methods include the request's method wins; if candidates
-/// matched the path but none the method, the answer is 405 with their methods.
+/// Precedence: routes for the request's host before routes for any host. Within
+/// one host, the path is walked segment by segment, trying a literal segment
+/// before a `{param}` (which never matches an empty segment) and backtracking;
+/// the deepest match wins, so a whole-path match or a prefix under a literal
+/// segment beats a shallower prefix, and a longer prefix a shorter one. The
+/// first candidate in that order whose methods include the request's method
+/// wins; if candidates matched the path but none the method, the answer is 405
+/// with their methods.
 public struct RouteTable: Sendable {
     /// What the router needs to know of a route.
     public struct Route: Sendable {
@@ -158,7 +161,7 @@ extension RouteTable {
                 if let route = Self.pick(self.literals[segment]?.exact, method: method, allowed: &allowed) {
                     return route
                 }
-                if let parameter = self.parameter,
+                if !segment.isEmpty, let parameter = self.parameter,
                     let route = Self.pick(parameter.exact, method: method, allowed: &allowed)
                 {
                     parameters.append(segment)
@@ -172,7 +175,7 @@ extension RouteTable {
                 {
                     return route
                 }
-                if let parameter = self.parameter {
+                if !segment.isEmpty, let parameter = self.parameter {
                     let count = parameters.count
                     parameters.append(segment)
                     if let route = parameter.match(

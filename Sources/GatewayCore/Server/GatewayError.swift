@@ -41,8 +41,9 @@ public struct GatewayError: Sendable, Equatable {
     public static let requestTimeout = GatewayError(
         status: .requestTimeout, code: "request_timeout",
         message: "The request head did not arrive in time.", closesConnection: true)
-    public static let internalError = GatewayError(
-        status: .internalServerError, code: "internal_error", message: "The gateway failed to answer this request.")
+    public static let bodyTimeout = GatewayError(
+        status: .requestTimeout, code: "request_timeout",
+        message: "The request body stopped arriving.", closesConnection: true)
 
     /// The JSON body.
     func body(requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {

@@ -1,6 +1,7 @@
 import GatewayHandlers
 import NIOCore
 import NIOHTTP1
+import Prometheus
 
 /// The gateway's per-connection request handler: routes each request with the
 /// current `GatewayState`, applies the limits, answers from the route's handler
@@ -41,7 +42,10 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     private let stateBox: GatewayStateBox
     private let metrics: GatewayMetrics
     private let accessLog: AccessLog
-    private let timeouts: ConnectionTimeoutHandler
+    private let activity: ReadActivity
+    private var clock: ConnectionClock
+    private var clockCheck: Scheduled<Void>?
+    private var counted = false
 
     private var state = State.idle
     /// Set by a quiesce (graceful shutdown): the next response closes the connection.
@@ -53,11 +57,96 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     private var inRead = false
     private var needsFlush = false
 
-    init(stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, timeouts: ConnectionTimeoutHandler) {
+    init(
+        stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
+        clock: ConnectionClock
+    ) {
         self.stateBox = stateBox
         self.metrics = metrics
         self.accessLog = accessLog
-        self.timeouts = timeouts
+        self.activity = activity
+        self.clock = clock
+    }
+
+    // MARK: Connection lifetime
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.connectionOpened(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.connectionOpened(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.connectionClosed()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.connectionClosed()
+    }
+
+    private func connectionOpened(context: ChannelHandlerContext) {
+        guard !self.counted else { return }
+        self.counted = true
+        self.metrics.connectionsActive.increment()
+        self.clock.lastActivity = .now()
+        self.scheduleClockCheck(at: self.clock.lastActivity + self.clock.checkInterval, context: context)
+    }
+
+    private func connectionClosed() {
+        guard self.counted else { return }
+        self.counted = false
+        self.metrics.connectionsActive.decrement()
+        self.clockCheck?.cancel()
+        self.clockCheck = nil
+    }
+
+    private func scheduleClockCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.clockCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.checkClock(context: context)
+        }
+    }
+
+    private func checkClock(context: ChannelHandlerContext) {
+        guard self.counted else { return }
+        let phase: ConnectionClock.Phase
+        switch self.state {
+        case .idle: phase = .awaitingHead
+        case .collecting: phase = .receivingBody
+        case .discarding: phase = .discardingBody
+        case .closed: phase = .other
+        }
+        switch self.clock.check(phase: phase, activity: self.activity, now: .now()) {
+        case .ok(let next):
+            self.scheduleClockCheck(at: next, context: context)
+        case .close:
+            self.state = .closed
+            context.close(promise: nil)
+        case .requestTimeout:
+            let request: Request
+            var error = GatewayError.requestTimeout
+            if case .collecting(let collecting, _) = self.state {
+                request = collecting
+                error = .bodyTimeout
+            } else {
+                request = Request(
+                    head: HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), state: self.stateBox.state,
+                    route: -1, parameters: [], query: nil, startedAt: self.activity.headStartedAt ?? .now(),
+                    keepAlive: false)
+                self.requestHeadReceived()
+            }
+            self.respond(with: error, to: request, context: context)
+        }
+    }
+
+    private func requestHeadReceived() {
+        self.activity.awaitingHead = false
+        self.activity.headStartedAt = nil
     }
 
     // MARK: Inbound
@@ -108,7 +197,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         let request = Request(
             head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
             keepAlive: false)
-        if case .idle = self.state { self.timeouts.requestHeadReceived() }
+        if case .idle = self.state { self.requestHeadReceived() }
         self.respond(with: gatewayError, to: request, context: context)
     }
 
@@ -119,7 +208,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard !self.isClosed else { return }
-        self.timeouts.requestHeadReceived()
+        self.requestHeadReceived()
         let state = self.stateBox.state
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
@@ -142,6 +231,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
             if head.headers.contains(name: "expect") {
                 self.answerExpectation(head: head, context: context)
             }
+            self.clock.lastBodyBytes = request.startedAt
             self.state = .collecting(request, body: nil)
         case .methodNotAllowed(let allowed):
             self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
@@ -187,6 +277,10 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
             return
         case .discarding:
             self.state = .idle
+            if self.draining {
+                self.state = .closed
+                context.close(promise: nil)
+            }
         case .collecting(let request, let body):
             self.state = .idle
             self.dispatch(request, body: body, context: context)
@@ -263,7 +357,6 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
                 loopBound.value.close(promise: nil)
             }
         }
-        self.timeouts.responseCompleted()
         self.finished(request, status: status, bytes: body.readableBytes, requestID: requestID, context: context)
     }
 
@@ -279,7 +372,11 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     private func finished(
         _ request: Request, status: HTTPResponseStatus, bytes: Int, requestID: String?, context: ChannelHandlerContext
     ) {
-        let duration = NIODeadline.now() - request.startedAt
+        let now = NIODeadline.now()
+        self.activity.awaitingHead = true
+        self.clock.lastActivity = now
+        self.clock.lastBodyBytes = now
+        let duration = now - request.startedAt
         let method = Self.metricsLabel(for: request.head.method)
         self.metricsCache.record(
             metrics: self.metrics, routeNames: request.state.routeNames, route: request.route, method: method,

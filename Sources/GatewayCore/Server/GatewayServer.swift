@@ -156,8 +156,9 @@ public final class GatewayServer: Sendable {
         limits.maxHeaderListSize = http.maxHeaderBytes
         limits.maxHeaderFieldSize = http.maxHeaderBytes
         let decoderLimits = limits
-        let idleTimeout = TimeAmount(http.idleTimeout)
-        let headTimeout = TimeAmount(http.requestHeadTimeout)
+        let clock = ConnectionClock(
+            idleTimeout: TimeAmount(http.idleTimeout), requestHeadTimeout: TimeAmount(http.requestHeadTimeout),
+            bodyTimeout: TimeAmount(http.bodyTimeout))
 
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
@@ -176,16 +177,13 @@ public final class GatewayServer: Sendable {
                         try sync.addHandler(TLSHandler(context: tlsContext))
                         try sync.addHandler(TLSHandshakeObserver(metrics: metrics))
                     }
-                    let timeouts = ConnectionTimeoutHandler(
-                        idleTimeout: idleTimeout, requestHeadTimeout: headTimeout, metrics: metrics)
-                    try sync.addHandler(timeouts)
+                    let activity = ReadActivity()
                     try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
+                        ByteToMessageHandler(ObservedHTTPRequestDecoder(limits: decoderLimits, activity: activity)))
                     try sync.addHandler(
                         GatewayHTTPHandler(
                             stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
-                            accessLog: accessLog, timeouts: timeouts))
+                            accessLog: accessLog, activity: activity, clock: clock))
                 }
             }
         do {
