@@ -72,8 +72,10 @@ struct CLIEndToEndTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: GatewayBinary.path)
         process.arguments = ["run", "--config", configPath]
+        let stderrPath = directory.appendingPathComponent("stderr.txt")
+        FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: stderrPath)
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
@@ -98,6 +100,8 @@ struct CLIEndToEndTests {
         #expect(answer.hasSuffix(#"{"name":"Foo","description":null,"price":1.5,"tax":null}"#))
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+        let stderr = try String(contentsOf: stderrPath, encoding: .utf8)
+        #expect(stderr.isEmpty, "nothing on stderr at shutdown: \(stderr)")
     }
 }
 

@@ -45,6 +45,12 @@ struct HTTPEndToEndTests {
             notFound.body
                 == #"{"error":{"status":404,"code":"not_found","message":"No route matches this request.","request_id":"test-id-1"}}"#
         )
+        let echoed = try curl(gateway, "/items/1", ["-H", "x-request-id: client-chosen-7", "-i"])
+        #expect(echoed.body.lowercased().contains("x-request-id: client-chosen-7"))
+        // FastAPI answers 405 for GET /items/ (only POST is routed there); so do we.
+        let listing = try curl(gateway, "/items/", ["-i"])
+        #expect(listing.code == 405)
+        #expect(listing.body.lowercased().contains("allow: post"))
         let wrongMethod = try curl(gateway, "/items/1", ["-X", "DELETE", "-i"])
         #expect(wrongMethod.code == 405)
         #expect(wrongMethod.body.lowercased().contains("allow: get, put"))

@@ -11,6 +11,7 @@ final class AdminHandler: ChannelInboundHandler {
     private let metrics: GatewayMetrics
     private let readiness: Readiness
     private var head: HTTPRequestHead?
+    private var requestIDs = RequestIDGenerator()
 
     init(metrics: GatewayMetrics, readiness: Readiness) {
         self.metrics = metrics
@@ -33,7 +34,7 @@ final class AdminHandler: ChannelInboundHandler {
     private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = RequestTarget(head.uri)?.path ?? ""
         guard head.method == .GET || head.method == .HEAD else {
-            self.write(.methodNotAllowed, json: #"{"error":"method not allowed"}"#, head: head, extra: [("allow", "GET, HEAD")], context: context)
+            self.write(.methodNotAllowed(allowed: ["GET", "HEAD"]), head: head, extra: [("allow", "GET, HEAD")], context: context)
             return
         }
         switch path {
@@ -50,8 +51,19 @@ final class AdminHandler: ChannelInboundHandler {
                 self.write(.serviceUnavailable, json: #"{"status":"not_ready"}"#, head: head, context: context)
             }
         default:
-            self.write(.notFound, json: #"{"error":"not found"}"#, head: head, context: context)
+            self.write(
+                GatewayError(
+                    status: .notFound, code: "not_found",
+                    message: "The admin listener serves /metrics, /healthz and /readyz."),
+                head: head, context: context)
         }
+    }
+
+    private func write(
+        _ error: GatewayError, head: HTTPRequestHead, extra: [(String, String)] = [], context: ChannelHandlerContext
+    ) {
+        let body = error.body(requestID: self.requestIDs.next(), allocator: context.channel.allocator)
+        self.write(error.status, contentType: "application/json", body: body, head: head, extra: extra, context: context)
     }
 
     private func write(

@@ -320,8 +320,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         if error.closesConnection { request.keepAlive = false }
         let requestID = self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
-        var extra: [(name: String, value: String)] = [("x-request-id", requestID)]
-        if !allow.isEmpty { extra.append(("allow", allow.joined(separator: ", "))) }
+        let extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
             request: request, requestID: requestID, context: context)
@@ -336,12 +335,19 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         requestID: String?,
         context: ChannelHandlerContext
     ) {
+        // Errors always carry a request id; other answers echo the client's, or carry
+        // the one the access log records, so a client can quote it.
+        var requestID = requestID
+        if requestID == nil, request.state.accessLogEnabled || request.head.headers.contains(name: "x-request-id") {
+            requestID = self.requestID(for: request.head)
+        }
         let keepAlive = request.keepAlive && !self.draining
         let connection: HTTPResponseSerializer.Connection =
             !keepAlive ? .close : request.head.version.minor == 0 ? .keepAliveHTTP10 : .keepAlive
         let response = self.serializer.serialize(
             status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
-            extraHeaders: extraHeaders, connection: connection, allocator: context.channel.allocator)
+            extraHeaders: extraHeaders, requestID: requestID, connection: connection,
+            allocator: context.channel.allocator)
 
         if keepAlive {
             context.write(self.wrapOutboundOut(response), promise: nil)
@@ -357,7 +363,8 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
                 loopBound.value.close(promise: nil)
             }
         }
-        self.finished(request, status: status, bytes: body.readableBytes, requestID: requestID, context: context)
+        let sent = request.head.method == .HEAD ? 0 : body.readableBytes
+        self.finished(request, status: status, bytes: sent, requestID: requestID, context: context)
     }
 
     private func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -387,7 +394,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         }
         self.accessLog.record(
             AccessLog.Entry(
-                requestID: requestID ?? self.requestID(for: request.head),
+                requestID: requestID ?? "-",
                 client: self.clientAddress!,
                 method: request.head.method.rawValue,
                 path: request.head.uri,

@@ -94,6 +94,8 @@ public final class GatewayServer: Sendable {
             }
             deadline.cancel()
         }
+        // The helper completes a promise on an event loop when released: release it while the loops run.
+        self.running.releaseQuiescing()
         try? await self.running.adminChannel?.close()
         try? await self.group.shutdownGracefully()
     }
@@ -230,6 +232,7 @@ final class RunningListeners: @unchecked Sendable {
     func add(name: String, channel: any Channel) { self.lock.withLock { self.channels.append((name, channel)) } }
     func setAdmin(_ channel: any Channel) { self.lock.withLock { self.admin = channel } }
     func setQuiescing(_ helper: ServerQuiescingHelper) { self.lock.withLock { self.quiescingHelper = helper } }
+    func releaseQuiescing() { self.lock.withLock { self.quiescingHelper = nil } }
 
     var addresses: [String: SocketAddress] {
         self.lock.withLock {

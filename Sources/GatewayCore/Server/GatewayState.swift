@@ -18,23 +18,37 @@ public final class GatewayState: Sendable {
         self.configuration = configuration
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
-        for route in configuration.routes {
+        var problems: [String] = []
+        for (index, route) in configuration.routes.enumerated() {
             let parameterNames: [String]
             switch route.match.path {
             case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
             case .prefix: parameterNames = []
             }
-            let handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
+            let handler: any BuiltInHandler
+            do {
+                handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
+            } catch {
+                problems.append("routes[\(index)].handler: \(error)")
+                continue
+            }
             let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
             routes.append(CompiledRoute(name: route.name, handler: handler))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
+        guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
         self.routes = routes
         self.routeNames = routes.map(\.name)
         self.routeTable = RouteTable(routes: tableRoutes)
         self.maxBodyBytes = configuration.http.maxBodyBytes
         self.accessLogEnabled = configuration.accessLog.enabled
     }
+}
+
+/// Routes whose handler cannot serve them, each with its JSON path.
+public struct GatewayStateError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { self.problems.joined(separator: "\n") }
 }
 
 /// A route ready to serve: its name (for metrics and logs) and what answers it.

@@ -23,6 +23,7 @@ struct HTTPResponseSerializer {
         body: ByteBuffer,
         includeBody: Bool,
         extraHeaders: [(name: String, value: String)],
+        requestID: String?,
         connection: Connection,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
@@ -38,6 +39,10 @@ struct HTTPResponseSerializer {
         case .keepAlive: break
         case .keepAliveHTTP10: buffer.writeStaticString("\r\nconnection: keep-alive")
         case .close: buffer.writeStaticString("\r\nconnection: close")
+        }
+        if let requestID {
+            buffer.writeStaticString("\r\nx-request-id: ")
+            buffer.writeString(requestID)
         }
         for (name, value) in extraHeaders {
             buffer.writeStaticString("\r\n")
