@@ -61,6 +61,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Rate limiting (GCRA; local store)
+        .target(
+            name: "GatewayRateLimit",
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Built-in handlers (items API)
         .target(
             name: "GatewayHandlers",
@@ -126,6 +135,11 @@ let package = Package(
             name: "GatewayValidationTests",
             dependencies: ["GatewayValidation"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayRateLimitTests",
+            dependencies: ["GatewayRateLimit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -94,12 +94,20 @@ struct RequestMetricsCache {
 
     private var counters: [Key: Counter] = [:]
     private var histograms: [Int: DurationHistogram] = [:]
+    /// The last series used: a connection's requests mostly repeat it, and comparing
+    /// three small values is cheaper than hashing them.
+    private var last: (key: Key, counter: Counter, histogram: DurationHistogram)?
 
     /// `route` is an index into `routeNames`, or -1 for a request that matched no route.
     mutating func record(
         metrics: GatewayMetrics, routeNames: [String], route: Int, method: String, code: Int, duration: Duration
     ) {
         let key = Key(route: route, method: method, code: code)
+        if let last = self.last, last.key == key {
+            last.counter.increment()
+            last.histogram.record(duration)
+            return
+        }
         let counter: Counter
         if let cached = self.counters[key] {
             counter = cached
@@ -117,6 +125,7 @@ struct RequestMetricsCache {
             self.histograms[route] = histogram
         }
         histogram.record(duration)
+        self.last = (key, counter, histogram)
     }
 
     private static func name(_ route: Int, _ names: [String]) -> String {
