@@ -61,11 +61,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Rate limiting (GCRA; local store)
+        // MARK: Rate limiting (GCRA; local and Redis stores)
         .target(
             name: "GatewayRateLimit",
             dependencies: [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,7 +141,12 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayRateLimitTests",
-            dependencies: ["GatewayRateLimit"],
+            dependencies: [
+                "GatewayRateLimit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
