@@ -46,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let server: GatewayServer
         do {
-            server = try GatewayServer(configuration: configuration, logger: logger, metrics: metrics)
+            server = try GatewayServer(
+                configuration: configuration, configurationFile: self.config, logger: logger, metrics: metrics)
         } catch {
             logger.critical("cannot start", metadata: ["error": .string("\(error)")])
             throw ExitCode(1)
