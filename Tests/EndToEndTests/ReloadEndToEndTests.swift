@@ -7,8 +7,9 @@ import NIOPosix
 import Testing
 
 /// Live reload: real files rewritten as editors and Kubernetes do, the admin
-/// endpoint over HTTP, certificates checked with `openssl s_client`, and
-/// requests on keep-alive connections across reloads.
+/// endpoint over HTTP, the file watcher, SIGHUP to the built binary,
+/// certificates checked with `openssl s_client`, and requests on keep-alive
+/// connections across reloads.
 @Suite("Live reload end to end", .serialized)
 struct ReloadEndToEndTests {
     static var otherRoute: [String: Any] { [
@@ -174,6 +175,74 @@ struct ReloadEndToEndTests {
         await gateway.stop()
     }
 
+    @Test func fileWatcherAppliesAnEditorsSave() async throws {
+        let gateway = try await TestGateway.start(extra: ["reload": ["watch": true, "debounce": "50ms"]])
+        let watcher = Task { try await ConfigurationWatcher(server: gateway.server).run() }
+        try await Task.sleep(for: .milliseconds(300))
+
+        try gateway.rewrite { $0["routes"] = TestGateway.itemRoutes + [Self.otherRoute] }
+        let started = ContinuousClock.now
+        let shown = try await eventually { try curl(gateway, "/other/1").code == 200 }
+        #expect(shown, "the edit is applied")
+        #expect(ContinuousClock.now - started < .seconds(1))
+
+        // Switched off by the file itself: the next edit is not applied.
+        try gateway.rewrite { $0["reload"] = ["watch": false, "debounce": "50ms"] }
+        #expect(try await eventually { gateway.server.configuration.reload.watch == false })
+        try gateway.rewrite { $0["routes"] = TestGateway.itemRoutes }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try curl(gateway, "/other/1").code == 200)
+        #expect(try gateway.scrape().contains(#"gateway_config_reloads_total{result="success"} 2"#))
+
+        watcher.cancel()
+        _ = await watcher.result
+        await gateway.stop()
+    }
+
+    /// The same swap, seen by the file watcher alone.
+    @Test func fileWatcherFollowsAKubernetesSymlinkSwapOfCertificates() async throws {
+        let gateway = try await TestGateway.start(
+            tls: [
+                "certificates": [
+                    ["name": "localhost", "certificate": "tls/tls.crt", "key": "tls/tls.key", "server_names": ["localhost"]]
+                ]
+            ],
+            extra: ["reload": ["watch": true, "debounce": "50ms"]],
+            prepare: { directory in
+                let tls = directory.appendingPathComponent("tls").path
+                try Self.writeLeaf(in: directory, version: "..v1")
+                try FileManager.default.createSymbolicLink(atPath: tls + "/..data", withDestinationPath: "..v1")
+                try FileManager.default.createSymbolicLink(atPath: tls + "/tls.crt", withDestinationPath: "..data/tls.crt")
+                try FileManager.default.createSymbolicLink(atPath: tls + "/tls.key", withDestinationPath: "..data/tls.key")
+            })
+        let watcher = Task { try await ConfigurationWatcher(server: gateway.server).run() }
+        try await Task.sleep(for: .milliseconds(300))
+        let tls = gateway.directory.appendingPathComponent("tls").path
+        let first = try serial(ofFile: tls + "/..v1/tls.crt")
+        #expect(try servedSerial(gateway) == first)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let established = try await KeepAliveClient.connect(group: group, port: gateway.httpsPort, caPath: gateway.caPath)
+        #expect(try await established.get("/items/1").status == 200)
+
+        try Self.writeLeaf(in: gateway.directory, version: "..v2")
+        let second = try serial(ofFile: tls + "/..v2/tls.crt")
+        #expect(first != second)
+        try FileManager.default.createSymbolicLink(atPath: tls + "/..data_tmp", withDestinationPath: "..v2")
+        #expect(rename(tls + "/..data_tmp", tls + "/..data") == 0)
+
+        #expect(try await eventually { try servedSerial(gateway) == second }, "new connections get the new certificate")
+        #expect(try await established.get("/items/2").status == 200, "the established connection keeps working")
+        let metrics = try gateway.scrape()
+        #expect(metrics.contains(#"gateway_config_reloads_total{result="success"} 1"#))
+
+        await established.close()
+        try await group.shutdownGracefully()
+        watcher.cancel()
+        _ = await watcher.result
+        await gateway.stop()
+    }
+
     /// Bounded load (keep-alive clients, plus a new TLS connection per request)
     /// while 50 admin reloads alternate two valid configurations.
     @Test func fiftyReloadsUnderLoadFailNoRequest() async throws {
@@ -247,6 +316,69 @@ struct ReloadEndToEndTests {
         await probe.close()
         try await group.shutdownGracefully()
         await gateway.stop()
+    }
+
+    // MARK: SIGHUP to the built binary
+
+    @Test func sighupReloadsTheBinaryAndNoLongerEndsIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try freePort()
+        let adminPort = try freePort()
+        func configuration(routes: String) -> String {
+            """
+            {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],
+             "admin":{"address":"127.0.0.1:\(adminPort)"}, "access_log":{"enabled":false},
+             "reload":{"watch":false}, "event_loops":1,
+             "routes":[\(routes)]}
+            """
+        }
+        let items = #"{"name":"items","match":{"path":"/items/{item_id}","methods":["GET"]},"handler":"items"}"#
+        let other = #"{"name":"other","match":{"path":"/other/{item_id}","methods":["GET"]},"handler":"items"}"#
+        let configPath = directory.appendingPathComponent("gateway.json").path
+        try Data(configuration(routes: items).utf8).write(to: URL(fileURLWithPath: configPath))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GatewayBinary.path)
+        process.arguments = ["run", "--config", configPath]
+        let stdoutPath = directory.appendingPathComponent("stdout.txt")
+        FileManager.default.createFile(atPath: stdoutPath.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdoutPath)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        func get(_ path: String) -> String? {
+            guard let connection = try? RawConnection(port: port) else { return nil }
+            connection.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+            return connection.readResponse()
+        }
+        #expect(try await eventually { get("/items/1")?.hasPrefix("HTTP/1.1 200") == true })
+        #expect(get("/other/1")?.hasPrefix("HTTP/1.1 404") == true)
+
+        try Data(configuration(routes: items + "," + other).utf8).write(to: URL(fileURLWithPath: configPath))
+        kill(process.processIdentifier, SIGHUP)
+        let started = ContinuousClock.now
+        #expect(try await eventually { get("/other/1")?.hasPrefix("HTTP/1.1 200") == true })
+        #expect(ContinuousClock.now - started < .seconds(1))
+
+        // An invalid file on SIGHUP: logged, and the process serves on as before.
+        try Data(#"{"listeners": []}"#.utf8).write(to: URL(fileURLWithPath: configPath))
+        kill(process.processIdentifier, SIGHUP)
+        #expect(
+            try await eventually {
+                (try? String(contentsOf: stdoutPath, encoding: .utf8))?.contains("configuration reload failed") == true
+            })
+        #expect(process.isRunning)
+        #expect(get("/other/1")?.hasPrefix("HTTP/1.1 200") == true)
+        let log = try String(contentsOf: stdoutPath, encoding: .utf8)
+        #expect(log.contains(#""trigger":"SIGHUP""#))
+        #expect(log.contains("listeners: must contain at least one listener"))
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
     }
 
     // MARK: Helpers
