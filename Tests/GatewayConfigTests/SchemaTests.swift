@@ -77,9 +77,18 @@ struct SchemaTests {
         (#"{"listeners": [], "routes": []}"#, "no listener"),
         (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}]}"#, "routes missing"),
         (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "extra": 1}"#, "unknown key"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"watch": "yes"}}"#, "wrong type"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"debounce": "0ms"}}"#, "zero duration"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"idle_timeout": "1m30s"}}"#, "mixed units"),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"watch": "yes"}}"#,
+            "wrong type"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"debounce": "0ms"}}"#,
+            "zero duration"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"idle_timeout": "1m30s"}}"#,
+            "mixed units"
+        ),
         (#"{"listeners": [{"name": "web", "address": "127.0.0.1:65536"}], "routes": []}"#, "port out of range"),
         (#"{"listeners": [{"name": "web", "address": "*:80"}], "routes": []}"#, "wildcard host"),
         (#"{"listeners": [{"name": "w b", "address": "127.0.0.1:0"}], "routes": []}"#, "name with a space"),
@@ -92,19 +101,51 @@ struct SchemaTests {
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0", "tls": {"certificates": [{"name": "c", "certificate": "c.pem", "key": "k.pem"}], "min_version": "TLSv1.1"}}], "routes": []}"#,
             "TLS 1.1"
         ),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "prefix": "/a"}, "handler": "items"}]}"#, "path and prefix"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {}, "handler": "items"}]}"#, "neither path nor prefix"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "a"}, "handler": "items"}]}"#, "relative path"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a//b"}, "handler": "items"}]}"#, "empty segment"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a/x{id}"}, "handler": "items"}]}"#, "partial parameter"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"prefix": "/a/{id}"}, "handler": "items"}]}"#, "parameter in a prefix"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": ["get"]}, "handler": "items"}]}"#, "lowercase method"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": []}, "handler": "items"}]}"#, "no method"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "host": "a.com:80"}, "handler": "items"}]}"#, "host with port"),
-        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "proxy"}]}"#, "unknown handler"),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "prefix": "/a"}, "handler": "items"}]}"#,
+            "path and prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {}, "handler": "items"}]}"#,
+            "neither path nor prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "a"}, "handler": "items"}]}"#,
+            "relative path"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a//b"}, "handler": "items"}]}"#,
+            "empty segment"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a/x{id}"}, "handler": "items"}]}"#,
+            "partial parameter"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"prefix": "/a/{id}"}, "handler": "items"}]}"#,
+            "parameter in a prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": ["get"]}, "handler": "items"}]}"#,
+            "lowercase method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": []}, "handler": "items"}]}"#,
+            "no method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "host": "a.com:80"}, "handler": "items"}]}"#,
+            "host with port"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "proxy"}]}"#,
+            "unknown handler"
+        ),
     ]
 
-    @Test(.enabled(if: PythonJSONSchema.isAvailable, "needs python3 with the jsonschema package (pip install jsonschema)"))
+    @Test(
+        .enabled(if: PythonJSONSchema.isAvailable, "needs python3 with the jsonschema package (pip install jsonschema)")
+    )
     func shippedConfigurationsValidateAndBothAgreeOnSamples() throws {
         let root = ShippedConfigurationTests.packageDirectory
         var documents: [String] = []

@@ -70,7 +70,8 @@ struct ConfigurationChangesTests {
         var newer = tls
         newer.listeners[0].tls?.sessionTickets = false
         #expect(
-            ConfigurationChanges(from: tls, to: newer).descriptions == ["listeners[0].tls: updated for new connections"])
+            ConfigurationChanges(from: tls, to: newer).descriptions == ["listeners[0].tls: updated for new connections"]
+        )
         var plain = tls
         plain.listeners[0].tls = nil
         #expect(

@@ -64,8 +64,9 @@ final class ConfigurationReloader: Sendable {
     private func log(_ result: ReloadResult, trigger: ReloadTrigger, file: String, duration: Duration) {
         var metadata: Logger.Metadata = [
             "trigger": .string(trigger.rawValue), "file": .string(file),
-            "duration_seconds": .stringConvertible(Double(duration.components.seconds)
-                + Double(duration.components.attoseconds) / 1e18),
+            "duration_seconds": .stringConvertible(
+                Double(duration.components.seconds)
+                    + Double(duration.components.attoseconds) / 1e18),
         ]
         switch result {
         case .ok(let fingerprint, let changes, let restartRequired):
@@ -79,7 +80,8 @@ final class ConfigurationReloader: Sendable {
             }
         case .failed(let problems):
             metadata["errors"] = .array(problems.map { .string($0.description) })
-            self.logger.error("configuration reload failed; the previous configuration keeps serving", metadata: metadata)
+            self.logger.error(
+                "configuration reload failed; the previous configuration keeps serving", metadata: metadata)
         }
     }
 }

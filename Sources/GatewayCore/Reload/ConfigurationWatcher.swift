@@ -39,7 +39,8 @@ public struct ConfigurationWatcher: Service {
                     _ = await self.server.reload(trigger: .watch)
                 }
                 // A reload may name certificates elsewhere, and a swapped directory is a new inode.
-                inotify.watch(directories: WatchedFiles.directories(file: file, configuration: self.server.configuration))
+                inotify.watch(
+                    directories: WatchedFiles.directories(file: file, configuration: self.server.configuration))
             }
         }
     }

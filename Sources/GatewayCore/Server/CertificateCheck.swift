@@ -1,5 +1,5 @@
-public import GatewayConfig
 import Foundation
+public import GatewayConfig
 import GatewayTLS
 import NIOCore
 

@@ -2,11 +2,11 @@ import Foundation
 public import GatewayConfig
 import GatewayTLS
 public import Logging
-import Prometheus
 public import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import Prometheus
 
 /// Runs the gateway: the traffic listeners (TLS or plain HTTP) and the admin
 /// listener, on one event loop group, with live reload and graceful drain.
