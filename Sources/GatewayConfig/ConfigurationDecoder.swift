@@ -50,10 +50,7 @@ struct ConfigurationDecoder {
     // MARK: Document
 
     mutating func decodeDocument(_ root: JSONValue) -> GatewayConfiguration? {
-        let keys = [
-            "$schema", "listeners", "admin", "http", "access_log", "shutdown", "event_loops", "routes",
-        ]
-        guard let document = object(JSONField(value: root, path: .root), keys: keys) else {
+        guard let document = object(JSONField(value: root, path: .root), keys: ConfigurationKeys.document) else {
             return nil
         }
         // "$schema" is for editors; it only has to be a string.
@@ -63,11 +60,13 @@ struct ConfigurationDecoder {
         let http = document.field("http").map { decodeHTTP($0) } ?? HTTPConfiguration()
         let accessLog = document.field("access_log").map { decodeAccessLog($0) } ?? AccessLogConfiguration()
         let shutdown = document.field("shutdown").map { decodeShutdown($0) } ?? ShutdownConfiguration()
+        let reload = document.field("reload").map { decodeReload($0) } ?? ReloadConfiguration()
         let eventLoops =
             integer(document.field("event_loops"), minimum: 0) ?? GatewayConfiguration.defaultEventLoops
         let routes = decodeRoutes(required(document, "routes"))
 
-        guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let routes
+        guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
+            let routes
         else {
             return nil
         }
@@ -77,6 +76,7 @@ struct ConfigurationDecoder {
             http: http,
             accessLog: accessLog,
             shutdown: shutdown,
+            reload: reload,
             eventLoops: eventLoops,
             routes: routes
         )
@@ -85,7 +85,7 @@ struct ConfigurationDecoder {
     // MARK: Sections
 
     private mutating func decodeAdmin(_ field: JSONField) -> AdminConfiguration? {
-        guard let admin = object(field, keys: ["address"]) else { return nil }
+        guard let admin = object(field, keys: ConfigurationKeys.admin) else { return nil }
         let address = address(admin.field("address")) ?? AdminConfiguration.defaultAddress
         if address.port != 0, let listenerPath = listenerAddresses[address] {
             report(admin.path.appending(key: "address"), "\"\(address)\" is also the address of \(listenerPath)")
@@ -94,10 +94,7 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeHTTP(_ field: JSONField) -> HTTPConfiguration? {
-        let keys = [
-            "max_header_bytes", "max_body_bytes", "idle_timeout", "request_head_timeout", "body_timeout",
-        ]
-        guard let http = object(field, keys: keys) else { return nil }
+        guard let http = object(field, keys: ConfigurationKeys.http) else { return nil }
         let defaults = HTTPConfiguration()
         return HTTPConfiguration(
             maxHeaderBytes: integer(http.field("max_header_bytes"), minimum: 1) ?? defaults.maxHeaderBytes,
@@ -109,14 +106,23 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeAccessLog(_ field: JSONField) -> AccessLogConfiguration? {
-        guard let accessLog = object(field, keys: ["enabled"]) else { return nil }
+        guard let accessLog = object(field, keys: ConfigurationKeys.accessLog) else { return nil }
         return AccessLogConfiguration(enabled: bool(accessLog.field("enabled")) ?? true)
     }
 
     private mutating func decodeShutdown(_ field: JSONField) -> ShutdownConfiguration? {
-        guard let shutdown = object(field, keys: ["drain_timeout"]) else { return nil }
+        guard let shutdown = object(field, keys: ConfigurationKeys.shutdown) else { return nil }
         return ShutdownConfiguration(
             drainTimeout: duration(shutdown.field("drain_timeout")) ?? ShutdownConfiguration().drainTimeout
+        )
+    }
+
+    private mutating func decodeReload(_ field: JSONField) -> ReloadConfiguration? {
+        guard let reload = object(field, keys: ConfigurationKeys.reload) else { return nil }
+        let defaults = ReloadConfiguration()
+        return ReloadConfiguration(
+            watch: bool(reload.field("watch")) ?? defaults.watch,
+            debounce: duration(reload.field("debounce")) ?? defaults.debounce
         )
     }
 
@@ -133,7 +139,7 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeListener(_ field: JSONField) -> ListenerConfiguration? {
-        guard let listener = object(field, keys: ["name", "address", "tls"]) else { return nil }
+        guard let listener = object(field, keys: ConfigurationKeys.listener) else { return nil }
         let name = labelName(required(listener, "name"))
         if let name, let nameField = listener.field("name") {
             if let first = listenerNames[name] {
@@ -158,10 +164,7 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeTLS(_ field: JSONField) -> TLSListenerConfiguration? {
-        let keys = [
-            "certificates", "min_version", "ciphers", "ciphersuites", "session_tickets", "handshake_timeout",
-        ]
-        guard let tls = object(field, keys: keys) else { return nil }
+        guard let tls = object(field, keys: ConfigurationKeys.tls) else { return nil }
         let certificates = decodeCertificates(required(tls, "certificates"))
         var minVersion = TLSMinimumVersion.tls12
         if let versionField = tls.field("min_version"), let text = string(versionField) {
@@ -208,8 +211,7 @@ struct ConfigurationDecoder {
     private mutating func decodeCertificate(_ field: JSONField, seen: inout CertificateNames)
         -> CertificateConfiguration?
     {
-        let keys = ["name", "certificate", "key", "server_names", "generate_if_missing"]
-        guard let certificate = object(field, keys: keys) else { return nil }
+        guard let certificate = object(field, keys: ConfigurationKeys.certificate) else { return nil }
         let name = labelName(required(certificate, "name"))
         if let name, let nameField = certificate.field("name") {
             if let first = seen.names[name] {
@@ -273,7 +275,7 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeRoute(_ field: JSONField) -> RouteConfiguration? {
-        guard let route = object(field, keys: ["name", "match", "handler"]) else { return nil }
+        guard let route = object(field, keys: ConfigurationKeys.route) else { return nil }
         let name = labelName(required(route, "name"))
         if let name, let nameField = route.field("name") {
             if let first = routeNames[name] {
@@ -299,7 +301,7 @@ struct ConfigurationDecoder {
     }
 
     private mutating func decodeMatch(_ field: JSONField) -> RouteMatchConfiguration? {
-        guard let match = object(field, keys: ["path", "prefix", "methods", "host"]) else { return nil }
+        guard let match = object(field, keys: ConfigurationKeys.match) else { return nil }
         var pattern: PathPattern?
         switch (match.field("path"), match.field("prefix")) {
         case (nil, nil):

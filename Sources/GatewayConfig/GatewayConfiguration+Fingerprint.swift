@@ -49,6 +49,13 @@ extension GatewayConfiguration {
                 ])
             ),
             JSONMember(key: "listeners", value: .array(listeners.map(\.canonicalValue))),
+            JSONMember(
+                key: "reload",
+                value: .object([
+                    JSONMember(key: "debounce", value: .string(DurationSyntax.render(reload.debounce))),
+                    JSONMember(key: "watch", value: .bool(reload.watch)),
+                ])
+            ),
             JSONMember(key: "routes", value: .array(routes.map(\.canonicalValue))),
             JSONMember(
                 key: "shutdown",

@@ -11,6 +11,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var http: HTTPConfiguration
     public var accessLog: AccessLogConfiguration
     public var shutdown: ShutdownConfiguration
+    /// How the gateway follows changes to its files.
+    public var reload: ReloadConfiguration
     /// Number of event loops; 0 means one per CPU core.
     public var eventLoops: Int
     /// Routes in file order.
@@ -22,6 +24,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         http: HTTPConfiguration = HTTPConfiguration(),
         accessLog: AccessLogConfiguration = AccessLogConfiguration(),
         shutdown: ShutdownConfiguration = ShutdownConfiguration(),
+        reload: ReloadConfiguration = ReloadConfiguration(),
         eventLoops: Int = GatewayConfiguration.defaultEventLoops,
         routes: [RouteConfiguration]
     ) {
@@ -30,6 +33,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.http = http
         self.accessLog = accessLog
         self.shutdown = shutdown
+        self.reload = reload
         self.eventLoops = eventLoops
         self.routes = routes
     }
@@ -94,5 +98,22 @@ public struct ShutdownConfiguration: Sendable, Equatable {
 
     public init(drainTimeout: Duration = .seconds(10)) {
         self.drainTimeout = drainTimeout
+    }
+}
+
+/// The `reload` section: whether the gateway watches its files.
+///
+/// SIGHUP and `POST /-/reload` always reload; `watch` adds a file watcher on the
+/// configuration file and on every certificate and key it names.
+public struct ReloadConfiguration: Sendable, Equatable {
+    /// Reload when the configuration file, a certificate or a key changes on disk.
+    public var watch: Bool
+    /// How long the files must stay quiet after a change before the reload starts,
+    /// so a file written in several steps is read once, complete.
+    public var debounce: Duration
+
+    public init(watch: Bool = true, debounce: Duration = .milliseconds(200)) {
+        self.watch = watch
+        self.debounce = debounce
     }
 }

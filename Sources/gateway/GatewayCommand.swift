@@ -22,7 +22,8 @@ enum GatewayVersion {
     static let current = "0.1.0"
 }
 
-/// `gateway run [--config PATH]`: serve with a configuration until SIGTERM/SIGINT.
+/// `gateway run [--config PATH]`: serve with a configuration until SIGTERM/SIGINT;
+/// SIGHUP reloads it.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Serve traffic with a configuration file (the default command).")
@@ -31,6 +32,8 @@ struct RunCommand: AsyncParsableCommand {
     var config: String = "gateway.json"
 
     func run() async throws {
+        // Trap SIGHUP first: its default action would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let configuration: GatewayConfiguration
         do {
             configuration = try GatewayConfigurationLoader.load(contentsOf: self.config)
@@ -46,14 +49,20 @@ struct RunCommand: AsyncParsableCommand {
 
         let server: GatewayServer
         do {
-            server = try GatewayServer(configuration: configuration, logger: logger, metrics: metrics)
+            server = try GatewayServer(
+                configuration: configuration, configurationFile: self.config, logger: logger, metrics: metrics)
         } catch {
             logger.critical("cannot start", metadata: ["error": .string("\(error)")])
             throw ExitCode(1)
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: GatewayService(server: server))],
+                // Shut down in reverse order: stop reloading first, then drain the server.
+                services: [
+                    .init(service: GatewayService(server: server)),
+                    .init(service: ConfigurationWatcher(server: server)),
+                    .init(service: ReloadOnHangup(server: server, hangups: hangups)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger

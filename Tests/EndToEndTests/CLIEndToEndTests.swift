@@ -73,7 +73,7 @@ struct CLIEndToEndTests {
         process.executableURL = URL(fileURLWithPath: GatewayBinary.path)
         process.arguments = ["run", "--config", configPath]
         let stderrPath = directory.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: stderrPath)
         try process.run()

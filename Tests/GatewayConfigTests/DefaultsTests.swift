@@ -26,6 +26,8 @@ struct DefaultsTests {
         #expect(configuration.http.bodyTimeout == .seconds(60))
         #expect(configuration.accessLog.enabled == true)
         #expect(configuration.shutdown.drainTimeout == .seconds(10))
+        #expect(configuration.reload.watch == true)
+        #expect(configuration.reload.debounce == .milliseconds(200))
         #expect(configuration.eventLoops == 0)
     }
 
@@ -33,13 +35,25 @@ struct DefaultsTests {
         let configuration = try load(
             #"""
             {"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [],
-             "admin": {}, "http": {"max_body_bytes": 0}, "access_log": {}, "shutdown": {}}
+             "admin": {}, "http": {"max_body_bytes": 0}, "access_log": {}, "shutdown": {}, "reload": {}}
             """#
         )
         #expect(configuration.admin == AdminConfiguration())
         #expect(configuration.http == HTTPConfiguration(maxBodyBytes: 0))
         #expect(configuration.accessLog == AccessLogConfiguration())
         #expect(configuration.shutdown == ShutdownConfiguration())
+        #expect(configuration.reload == ReloadConfiguration())
+    }
+
+    @Test func reloadSection() throws {
+        let configuration = try load(
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [],
+             "reload": {"watch": false, "debounce": "1.5s"}}
+            """#
+        )
+        #expect(configuration.reload == ReloadConfiguration(watch: false, debounce: .milliseconds(1500)))
+        #expect(configuration.fingerprint != (try load(minimalDocument)).fingerprint)
     }
 
     @Test func tlsDefaults() throws {

@@ -49,6 +49,18 @@ struct ProblemReportingTests {
         )
     }
 
+    @Test func reloadSectionProblems() {
+        let base = #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": []"#
+        #expect(
+            problems(of: base + #", "reload": {"watch": "yes", "debounce": 5, "wach": true}}"#) == [
+                #"reload.wach: unknown key (did you mean "watch"?)"#,
+                "reload.watch: expected a boolean (true or false)",
+                #"reload.debounce: expected a duration string such as "10s""#,
+            ]
+        )
+        #expect(problems(of: base + #", "reload": true}"#) == ["reload: expected an object"])
+    }
+
     @Test func booleansAndNumbersAreNotInterchangeable() {
         let base = #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": []"#
         #expect(problems(of: base + #", "event_loops": true}"#) == ["event_loops: expected an integer"])

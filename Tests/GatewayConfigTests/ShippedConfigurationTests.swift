@@ -43,6 +43,7 @@ struct ShippedConfigurationTests {
         #expect(configuration.http == HTTPConfiguration())
         #expect(configuration.accessLog.enabled)
         #expect(configuration.shutdown.drainTimeout == .seconds(10))
+        #expect(configuration.reload == ReloadConfiguration(watch: true, debounce: .milliseconds(200)))
         #expect(configuration.eventLoops == 0)
         #expect(
             configuration.routes == [

@@ -3,19 +3,27 @@ import NIOHTTP1
 
 /// The admin listener's endpoints, plain HTTP on a loopback address by default:
 /// `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
-/// `GET /readyz` (listeners bound and not draining).
+/// `GET /readyz` (listeners bound and not draining), `POST /-/reload` (reload
+/// the configuration file; 200 with what changed, or 422 with every problem).
+///
+/// Runs on the channel's event loop. The reload itself runs on the control
+/// plane; its answer is written back on the loop (NIO's pipeline handler holds
+/// any pipelined request until then).
 final class AdminHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    typealias Reload = @Sendable () async -> ReloadResult
 
     private let metrics: GatewayMetrics
     private let readiness: Readiness
+    private let reload: Reload
     private var head: HTTPRequestHead?
     private var requestIDs = RequestIDGenerator()
 
-    init(metrics: GatewayMetrics, readiness: Readiness) {
+    init(metrics: GatewayMetrics, readiness: Readiness, reload: @escaping Reload) {
         self.metrics = metrics
         self.readiness = readiness
+        self.reload = reload
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,6 +41,14 @@ final class AdminHandler: ChannelInboundHandler {
 
     private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = RequestTarget(head.uri)?.path ?? ""
+        if path == "/-/reload" {
+            guard head.method == .POST else {
+                self.write(.methodNotAllowed(allowed: ["POST"]), head: head, extra: [("allow", "POST")], context: context)
+                return
+            }
+            self.answerReload(head, context: context)
+            return
+        }
         guard head.method == .GET || head.method == .HEAD else {
             self.write(.methodNotAllowed(allowed: ["GET", "HEAD"]), head: head, extra: [("allow", "GET, HEAD")], context: context)
             return
@@ -54,8 +70,26 @@ final class AdminHandler: ChannelInboundHandler {
             self.write(
                 GatewayError(
                     status: .notFound, code: "not_found",
-                    message: "The admin listener serves /metrics, /healthz and /readyz."),
+                    message: "The admin listener serves /metrics, /healthz, /readyz and POST /-/reload."),
                 head: head, context: context)
+        }
+    }
+
+    private func answerReload(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let promise = context.eventLoop.makePromise(of: ReloadResult.self)
+        promise.completeWithTask(self.reload)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { result in
+            let (handler, context) = loopBound.value
+            let status: HTTPResponseStatus
+            switch result {
+            case .ok: status = .ok
+            case .failed(let problems) where problems == [ReloadProblems.shuttingDown]: status = .serviceUnavailable
+            case .failed: status = .unprocessableEntity
+            }
+            handler.write(
+                status, contentType: "application/json",
+                body: result.jsonBody(allocator: context.channel.allocator), head: head, context: context)
         }
     }
 

@@ -97,11 +97,20 @@ struct RequestMetricsCache {
     /// The last series used: a connection's requests mostly repeat it, and comparing
     /// three small values is cheaper than hashing them.
     private var last: (key: Key, counter: Counter, histogram: DurationHistogram)?
+    /// The route names the cache was filled for. A reload can give an index another
+    /// name; comparing is one pointer check while the state is unchanged.
+    private var routeNames: [String] = []
 
     /// `route` is an index into `routeNames`, or -1 for a request that matched no route.
     mutating func record(
         metrics: GatewayMetrics, routeNames: [String], route: Int, method: String, code: Int, duration: Duration
     ) {
+        if routeNames != self.routeNames {
+            self.counters.removeAll()
+            self.histograms.removeAll()
+            self.last = nil
+            self.routeNames = routeNames
+        }
         let key = Key(route: route, method: method, code: code)
         if let last = self.last, last.key == key {
             last.counter.increment()
@@ -130,5 +139,46 @@ struct RequestMetricsCache {
 
     private static func name(_ route: Int, _ names: [String]) -> String {
         route >= 0 && route < names.count ? names[route] : "none"
+    }
+}
+
+// MARK: Configuration reloads
+
+extension GatewayMetrics {
+    func configReloads(result: String) -> Counter {
+        self.registry.makeCounter(descriptor: Self.configReloadsDescriptor, labels: [("result", result)])
+    }
+
+    func configLastReloadSuccessful() -> Gauge {
+        self.registry.makeGauge(descriptor: Self.configLastReloadSuccessfulDescriptor)
+    }
+
+    func configLastReloadSuccessTimestamp() -> Gauge {
+        self.registry.makeGauge(descriptor: Self.configLastReloadSuccessTimestampDescriptor)
+    }
+
+    func configInfo(fingerprint: String) -> Gauge {
+        self.registry.makeGauge(descriptor: Self.configInfoDescriptor, labels: [("fingerprint", fingerprint)])
+    }
+
+    static var configReloadsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "config", metricName: "reloads", unitName: "total",
+            helpText: "Configuration reloads by result (success, failure), whatever triggered them.")
+    }
+    static var configLastReloadSuccessfulDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "config", metricName: "last_reload_successful", unitName: "",
+            helpText: "1 if the last configuration reload succeeded (or none was tried since start), 0 if it failed.")
+    }
+    static var configLastReloadSuccessTimestampDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "config", metricName: "last_reload_success_timestamp", unitName: "seconds",
+            helpText: "When the configuration serving now was loaded (at start or by the last successful reload), as a Unix timestamp.")
+    }
+    static var configInfoDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "config", metricName: "info", unitName: "",
+            helpText: "Always 1; the fingerprint label identifies the configuration serving now.")
     }
 }

@@ -2,29 +2,34 @@ import Foundation
 public import GatewayConfig
 import GatewayTLS
 public import Logging
-import Prometheus
 public import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import Prometheus
 
 /// Runs the gateway: the traffic listeners (TLS or plain HTTP) and the admin
-/// listener, on one event loop group, with graceful drain on shutdown.
+/// listener, on one event loop group, with live reload and graceful drain.
 ///
-/// `start()` and `shutdown()` are called from Swift concurrency (the control
-/// plane); requests are served entirely on the event loops.
+/// `start()`, `reload(trigger:)` and `shutdown()` are called from Swift
+/// concurrency (the control plane) and run one at a time; requests are served
+/// entirely on the event loops.
 public final class GatewayServer: Sendable {
     public let metrics: GatewayMetrics
+    let reloader: ConfigurationReloader
+    let controlQueue = ControlPlaneQueue()
+    let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let logger: Logger
     private let accessLog: AccessLog
     private let readiness = Readiness()
     private let stateBoxes: [ObjectIdentifier: GatewayStateBox]
-    private let initialState: GatewayState
-    private let running = RunningListeners()
+    let running: RunningListeners
 
+    /// - Parameter configurationFile: the file `reload(trigger:)` reads; without one,
+    ///   reloads fail with a problem saying so.
     public init(
         configuration: GatewayConfiguration,
+        configurationFile: String? = nil,
         logger: Logger = Logger(label: "gateway"),
         accessLog: AccessLog = AccessLog(),
         metrics: GatewayMetrics = GatewayMetrics()
@@ -35,7 +40,10 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         self.accessLog = accessLog
         self.metrics = metrics
-        self.initialState = state
+        self.running = RunningListeners(configuration: configuration)
+        self.reloader = ConfigurationReloader(
+            file: configurationFile, metrics: ReloadMetrics(metrics: metrics, fingerprint: configuration.fingerprint),
+            logger: logger)
         var boxes: [ObjectIdentifier: GatewayStateBox] = [:]
         for loop in self.group.makeIterator() {
             boxes[ObjectIdentifier(loop)] = GatewayStateBox(state: state, eventLoop: loop)
@@ -46,26 +54,32 @@ public final class GatewayServer: Sendable {
     /// The bound address of each traffic listener by name, and of the admin listener.
     public var listenerAddresses: [String: SocketAddress] { self.running.addresses }
     public var adminAddress: SocketAddress? { self.running.adminAddress }
+    /// The configuration serving now.
+    public var configuration: GatewayConfiguration { self.running.configuration }
 
     /// Loads certificates (creating development ones where configured), binds
     /// every listener and the admin listener. Throws on the first failure, naming it.
     public func start() async throws {
-        let configuration = self.initialState.configuration
-        let quiescing = ServerQuiescingHelper(group: self.group)
-        self.running.setQuiescing(quiescing)
-        for listener in configuration.listeners {
-            let tlsContext = try listener.tls.map { try self.makeTLSContext(for: listener.name, $0) }
-            let channel = try await self.bindTrafficListener(
-                listener, tlsContext: tlsContext, configuration: configuration, quiescing: quiescing)
-            self.running.add(name: listener.name, channel: channel)
-            self.logger.info(
-                "listening",
-                metadata: [
-                    "listener": .string(listener.name),
-                    "address": .string(Self.describe(channel.localAddress, configured: listener.address)),
-                    "tls": .stringConvertible(tlsContext != nil),
-                ])
+        let result: Result<Void, any Error> = await self.controlQueue.run {
+            do {
+                try await self.startNow()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
         }
+        try result.get()
+    }
+
+    private func startNow() async throws {
+        let configuration = self.running.configuration
+        let prepared = try self.prepare(configuration)
+        self.updateCertificateExpiry(old: configuration, new: prepared)
+        for listener in configuration.listeners {
+            try await self.bindTrafficListener(listener, settings: prepared.listenerSettings[listener.name]!)
+        }
+        // Development certificates exist now: this is what the file watcher compares with.
+        self.reloader.willReadFiles(serving: configuration)
         let admin = try await self.bindAdminListener(configuration.admin.address)
         self.running.setAdmin(admin)
         self.logger.info(
@@ -76,91 +90,180 @@ public final class GatewayServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (keep-alive responses get
     /// `Connection: close`) until `drainTimeout`, then closes what is left and
-    /// stops the event loops.
+    /// stops the event loops. Reloads asked for afterwards fail.
     public func shutdown(drainTimeout: Duration? = nil) async {
+        await self.controlQueue.run { await self.shutdownNow(drainTimeout: drainTimeout) }
+    }
+
+    private func shutdownNow(drainTimeout: Duration?) async {
         self.readiness.set(false)
-        let timeout = drainTimeout ?? self.initialState.configuration.shutdown.drainTimeout
-        if let quiescing = self.running.quiescing {
-            let drained = self.group.next().makePromise(of: Void.self)
-            quiescing.initiateShutdown(promise: drained)
-            let deadline = self.group.next().scheduleTask(in: TimeAmount(timeout)) {
-                drained.fail(DrainTimeout())
-            }
+        self.running.shuttingDown = true
+        let timeout = drainTimeout ?? self.running.configuration.shutdown.drainTimeout
+        do {
+            // The quiescing helpers must be released while the loops still run (their
+            // deinit completes a promise on a loop), hence this scope.
+            let drained = self.running.removeAll().map { self.drain($0) }
+            let done = self.group.next().makePromise(of: Void.self)
+            EventLoopFuture.andAllComplete(drained, on: self.group.next()).cascade(to: done)
+            let deadline = self.group.next().scheduleTask(in: TimeAmount(timeout)) { done.fail(DrainTimeout()) }
             do {
-                try await drained.futureResult.get()
+                try await done.futureResult.get()
                 self.logger.info("drained all connections")
             } catch {
                 self.logger.warning("drain deadline passed; closing the remaining connections")
             }
             deadline.cancel()
         }
-        // The helper completes a promise on an event loop when released: release it while the loops run.
-        self.running.releaseQuiescing()
         try? await self.running.adminChannel?.close()
         try? await self.group.shutdownGracefully()
     }
 
+    /// Closes a listener's socket and asks its connections to finish: idle ones
+    /// close now, busy ones after their response (`Connection: close`).
+    func drain(_ listener: RunningListener) -> EventLoopFuture<Void> {
+        let promise = self.group.next().makePromise(of: Void.self)
+        listener.quiescing.initiateShutdown(promise: promise)
+        return promise.futureResult
+    }
+
     /// `host:port` as configured, with the port actually bound (port 0 picks one).
-    private static func describe(_ bound: SocketAddress?, configured: SocketAddressConfiguration) -> String {
+    static func describe(_ bound: SocketAddress?, configured: SocketAddressConfiguration) -> String {
         var address = configured
         if let port = bound?.port { address.port = port }
         return address.description
     }
 
-    // MARK: Listeners
+    // MARK: Preparing and applying a configuration
 
-    private func makeTLSContext(for listener: String, _ tls: TLSListenerConfiguration) throws -> TLSServerContext {
-        for certificate in tls.certificates where certificate.generateIfMissing {
-            let directory = (certificate.certificatePath as NSString).deletingLastPathComponent
-            let caPath = directory + "/dev-ca.pem"
-            let created = try DevelopmentCertificates.ensure(
-                caCertificatePath: caPath, caKeyPath: directory + "/dev-ca-key.pem",
-                certificatePath: certificate.certificatePath, keyPath: certificate.keyPath)
-            if created {
-                self.logger.notice(
-                    "created a development certificate; trust its CA to connect without -k",
-                    metadata: [
-                        "certificate": .string(certificate.certificatePath), "ca": .string(caPath),
-                    ])
-            }
-        }
-        let context = try TLSServerContext(
-            configuration: TLSServerConfiguration(
-                certificates: tls.certificates.map {
-                    TLSCertificateSource(
-                        name: $0.name, certificatePath: $0.certificatePath, keyPath: $0.keyPath,
-                        serverNames: $0.serverNames)
-                },
-                minimumVersion: tls.minVersion == .tls13 ? .tls1_3 : .tls1_2,
-                cipherList: tls.ciphers,
-                cipherSuites: tls.cipherSuites,
-                applicationProtocols: ["http/1.1"],
-                sessionTickets: tls.sessionTickets,
-                handshakeTimeout: TimeAmount(tls.handshakeTimeout)
-            ))
-        for certificate in context.certificates {
-            self.metrics.certificateExpiry(name: certificate.name).set(certificate.notAfter.timeIntervalSince1970)
-        }
-        return context
+    /// A configuration compiled and with its TLS contexts loaded, ready to swap in.
+    struct PreparedConfiguration: Sendable {
+        let configuration: GatewayConfiguration
+        let state: GatewayState
+        let listenerSettings: [String: ListenerSettings]
+        /// Listeners whose TLS context was rebuilt although their `tls` settings are unchanged.
+        let rotatedCertificates: Set<String>
     }
 
+    /// Compiles `configuration` and loads every TLS context it needs, reusing a
+    /// running listener's context when neither its settings nor its files changed.
+    /// Blocks on file I/O: call it from the control plane, never on an event loop.
+    /// - Throws: `ConfigurationError` with every problem and its JSON path.
+    func prepare(_ configuration: GatewayConfiguration) throws(ConfigurationError) -> PreparedConfiguration {
+        var problems: [ConfigurationProblem] = []
+        var state: GatewayState?
+        do {
+            state = try GatewayState(configuration: configuration)
+        } catch let error as GatewayStateError {
+            problems += error.problems
+        } catch {
+            problems.append(ConfigurationProblem(path: "routes", message: "\(error)"))
+        }
+        let loader = TLSContextLoader(logger: self.logger)
+        var settings: [String: ListenerSettings] = [:]
+        var rotated: Set<String> = []
+        for (index, listener) in configuration.listeners.enumerated() {
+            let running = self.running.listener(named: listener.name)?.settings.current
+            var context: TLSServerContext?
+            var source: TLSContextSource?
+            if let tls = listener.tls {
+                let previous = running.flatMap { running in
+                    running.tlsContext.flatMap { context in running.tlsSource.map { (context, $0) } }
+                }
+                do {
+                    (context, source) = try loader.load(tls, listenerIndex: index, previous: previous)
+                    if let previous, previous.1.configuration == tls, previous.1 != source {
+                        rotated.insert(listener.name)
+                    }
+                } catch {
+                    problems += error.problems
+                }
+            }
+            settings[listener.name] = ListenerSettings(http: configuration.http, tlsContext: context, tlsSource: source)
+        }
+        guard problems.isEmpty, let state else {
+            throw ConfigurationError(file: nil, problems: problems)
+        }
+        return PreparedConfiguration(
+            configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated)
+    }
+
+    /// Swaps a prepared configuration in: binds new listeners first (so a port in
+    /// use changes nothing), then publishes the state to every event loop and the
+    /// new settings to kept listeners, then unbinds removed listeners and lets
+    /// their connections drain in the background.
+    /// - Throws: `ConfigurationError` when a new listener cannot bind; nothing changed then.
+    func apply(_ prepared: PreparedConfiguration) async throws(ConfigurationError) -> ConfigurationChanges {
+        let old = self.running.configuration
+        let new = prepared.configuration
+        let changes = ConfigurationChanges(from: old, to: new, rotatedCertificates: prepared.rotatedCertificates)
+
+        // Bind first: if a port is taken, close what was bound and nothing changed.
+        var bound: [RunningListener] = []
+        for listener in changes.listenersToBind {
+            do {
+                bound.append(
+                    try await self.bindTrafficListener(listener, settings: prepared.listenerSettings[listener.name]!))
+            } catch {
+                for listener in bound {
+                    _ = self.running.remove(listener)
+                    try? await listener.channel.close()
+                }
+                let index = new.listeners.firstIndex { $0.name == listener.name } ?? 0
+                var message = "\(error)"
+                if old.listeners.contains(where: { $0.name == listener.name }) {
+                    message += " (a listener that moves to an address overlapping its old one needs a restart)"
+                }
+                throw ConfigurationError(
+                    file: nil, problems: [ConfigurationProblem(path: "listeners[\(index)].address", message: message)])
+            }
+        }
+
+        let published = self.stateBoxes.values.map { $0.publish(prepared.state) }
+        try? await EventLoopFuture.andAllComplete(published, on: self.group.next()).get()
+        for listener in changes.listenersToKeep {
+            self.running.listener(named: listener.name)?.settings.current = prepared.listenerSettings[listener.name]!
+        }
+        self.running.configuration = new
+        self.updateCertificateExpiry(old: old, new: prepared)
+
+        for name in changes.listenersToUnbind {
+            guard let listener = self.running.remove(named: name, except: bound) else { continue }
+            self.drain(listener).whenComplete { [logger] _ in
+                logger.info("unbound listener drained", metadata: ["listener": .string(name)])
+            }
+        }
+        return changes
+    }
+
+    private func updateCertificateExpiry(old: GatewayConfiguration, new: PreparedConfiguration) {
+        var served: Set<String> = []
+        for settings in new.listenerSettings.values {
+            for certificate in settings.tlsContext?.certificates ?? [] {
+                served.insert(certificate.name)
+                self.metrics.certificateExpiry(name: certificate.name)
+                    .set(certificate.notAfter.timeIntervalSince1970)
+            }
+        }
+        let before = old.listeners.flatMap { $0.tls?.certificates.map(\.name) ?? [] }
+        for name in Set(before).subtracting(served) {
+            self.metrics.registry.unregisterGauge(self.metrics.certificateExpiry(name: name))
+        }
+    }
+
+    // MARK: Listeners
+
+    /// Binds one traffic listener. Each accepted connection reads the listener's
+    /// current settings once, so a reload's TLS context and limits reach new
+    /// connections while established ones keep theirs.
+    @discardableResult
     private func bindTrafficListener(
-        _ listener: ListenerConfiguration,
-        tlsContext: TLSServerContext?,
-        configuration: GatewayConfiguration,
-        quiescing: ServerQuiescingHelper
-    ) async throws -> any Channel {
+        _ listener: ListenerConfiguration, settings: ListenerSettings
+    ) async throws -> RunningListener {
         let metrics = self.metrics
         let accessLog = self.accessLog
         let boxes = self.stateBoxes
-        let http = configuration.http
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderListSize = http.maxHeaderBytes
-        limits.maxHeaderFieldSize = http.maxHeaderBytes
-        let decoderLimits = limits
-        let clock = ConnectionClock(
-            idleTimeout: TimeAmount(http.idleTimeout), requestHeadTimeout: TimeAmount(http.requestHeadTimeout),
-            bodyTimeout: TimeAmount(http.bodyTimeout))
+        let settingsBox = ListenerSettingsBox(settings)
+        let quiescing = ServerQuiescingHelper(group: self.group)
 
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
@@ -174,36 +277,56 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let settings = settingsBox.current
                     let sync = channel.pipeline.syncOperations
-                    if let tlsContext {
+                    if let tlsContext = settings.tlsContext {
                         try sync.addHandler(TLSHandler(context: tlsContext))
                         try sync.addHandler(TLSHandshakeObserver(metrics: metrics))
                     }
                     let activity = ReadActivity()
                     try sync.addHandler(
-                        ByteToMessageHandler(ObservedHTTPRequestDecoder(limits: decoderLimits, activity: activity)))
+                        ByteToMessageHandler(
+                            ObservedHTTPRequestDecoder(limits: settings.decoderLimits, activity: activity)))
                     try sync.addHandler(
                         GatewayHTTPHandler(
                             stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
-                            accessLog: accessLog, activity: activity, clock: clock))
+                            accessLog: accessLog, activity: activity, clock: settings.clock))
                 }
             }
+        let channel: any Channel
         do {
-            return try await bootstrap.bind(host: listener.address.host, port: listener.address.port).get()
+            channel = try await bootstrap.bind(host: listener.address.host, port: listener.address.port).get()
         } catch {
-            throw GatewayStartupError(message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
+            throw GatewayStartupError(
+                message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
         }
+        let running = RunningListener(
+            configuration: listener, channel: channel, settings: settingsBox, quiescing: quiescing)
+        self.running.add(running)
+        self.logger.info(
+            "listening",
+            metadata: [
+                "listener": .string(listener.name),
+                "address": .string(Self.describe(channel.localAddress, configured: listener.address)),
+                "tls": .stringConvertible(settings.tlsContext != nil),
+            ])
+        return running
     }
 
     private func bindAdminListener(_ address: SocketAddressConfiguration) async throws -> any Channel {
         let metrics = self.metrics
         let readiness = self.readiness
+        let reload: AdminHandler.Reload = { [weak self] in
+            guard let self else { return .failed(problems: [ReloadProblems.shuttingDown]) }
+            return await self.reload(trigger: .admin)
+        }
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, readiness: readiness))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AdminHandler(metrics: metrics, readiness: readiness, reload: reload))
                 }
             }
         do {
@@ -222,26 +345,91 @@ public struct GatewayStartupError: Error, CustomStringConvertible {
 
 struct DrainTimeout: Error {}
 
-/// The bound channels, written during start and read by shutdown and tests.
+/// A bound traffic listener: its socket, the settings its new connections get,
+/// and the helper that drains it.
+final class RunningListener: Sendable {
+    let configuration: ListenerConfiguration
+    let channel: any Channel
+    let settings: ListenerSettingsBox
+    let quiescing: ServerQuiescingHelper
+
+    init(
+        configuration: ListenerConfiguration, channel: any Channel, settings: ListenerSettingsBox,
+        quiescing: ServerQuiescingHelper
+    ) {
+        self.configuration = configuration
+        self.channel = channel
+        self.settings = settings
+        self.quiescing = quiescing
+    }
+}
+
+/// What the server runs now: the configuration and the bound listeners. Changed
+/// by the control plane only (start, reload, shutdown, one at a time); read by
+/// tests and the file watcher.
 final class RunningListeners: @unchecked Sendable {
     private let lock = NSLock()
-    private var channels: [(name: String, channel: any Channel)] = []
+    private var _configuration: GatewayConfiguration
+    private var listeners: [RunningListener] = []
     private var admin: (any Channel)?
-    private var quiescingHelper: ServerQuiescingHelper?
+    private var _shuttingDown = false
 
-    func add(name: String, channel: any Channel) { self.lock.withLock { self.channels.append((name, channel)) } }
+    init(configuration: GatewayConfiguration) {
+        self._configuration = configuration
+    }
+
+    var configuration: GatewayConfiguration {
+        get { self.lock.withLock { self._configuration } }
+        set { self.lock.withLock { self._configuration = newValue } }
+    }
+    var shuttingDown: Bool {
+        get { self.lock.withLock { self._shuttingDown } }
+        set { self.lock.withLock { self._shuttingDown = newValue } }
+    }
+
+    func add(_ listener: RunningListener) { self.lock.withLock { self.listeners.append(listener) } }
     func setAdmin(_ channel: any Channel) { self.lock.withLock { self.admin = channel } }
-    func setQuiescing(_ helper: ServerQuiescingHelper) { self.lock.withLock { self.quiescingHelper = helper } }
-    func releaseQuiescing() { self.lock.withLock { self.quiescingHelper = nil } }
+
+    /// The listener named `name`; the oldest if a moved listener is briefly bound twice.
+    func listener(named name: String) -> RunningListener? {
+        self.lock.withLock { self.listeners.first { $0.configuration.name == name } }
+    }
+
+    /// Removes the listener named `name` that is not one of `except` (a moved
+    /// listener is briefly there twice: the old socket and the new one).
+    func remove(named name: String, except: [RunningListener] = []) -> RunningListener? {
+        self.lock.withLock {
+            guard
+                let index = self.listeners.firstIndex(where: { listener in
+                    listener.configuration.name == name && !except.contains { $0 === listener }
+                })
+            else { return nil }
+            return self.listeners.remove(at: index)
+        }
+    }
+
+    func remove(_ listener: RunningListener) -> Bool {
+        self.lock.withLock {
+            guard let index = self.listeners.firstIndex(where: { $0 === listener }) else { return false }
+            self.listeners.remove(at: index)
+            return true
+        }
+    }
+
+    func removeAll() -> [RunningListener] {
+        self.lock.withLock {
+            defer { self.listeners = [] }
+            return self.listeners
+        }
+    }
 
     var addresses: [String: SocketAddress] {
         self.lock.withLock {
             var result: [String: SocketAddress] = [:]
-            for (name, channel) in self.channels { result[name] = channel.localAddress }
+            for listener in self.listeners { result[listener.configuration.name] = listener.channel.localAddress }
             return result
         }
     }
     var adminAddress: SocketAddress? { self.lock.withLock { self.admin?.localAddress } }
     var adminChannel: (any Channel)? { self.lock.withLock { self.admin } }
-    var quiescing: ServerQuiescingHelper? { self.lock.withLock { self.quiescingHelper } }
 }

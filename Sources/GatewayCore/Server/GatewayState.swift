@@ -18,7 +18,7 @@ public final class GatewayState: Sendable {
         self.configuration = configuration
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
-        var problems: [String] = []
+        var problems: [ConfigurationProblem] = []
         for (index, route) in configuration.routes.enumerated() {
             let parameterNames: [String]
             switch route.match.path {
@@ -29,7 +29,7 @@ public final class GatewayState: Sendable {
             do {
                 handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
             } catch {
-                problems.append("routes[\(index)].handler: \(error)")
+                problems.append(ConfigurationProblem(path: "routes[\(index)].handler", message: "\(error)"))
                 continue
             }
             let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
@@ -47,8 +47,8 @@ public final class GatewayState: Sendable {
 
 /// Routes whose handler cannot serve them, each with its JSON path.
 public struct GatewayStateError: Error, CustomStringConvertible {
-    public let problems: [String]
-    public var description: String { self.problems.joined(separator: "\n") }
+    public let problems: [ConfigurationProblem]
+    public var description: String { self.problems.map(\.description).joined(separator: "\n") }
 }
 
 /// A route ready to serve: its name (for metrics and logs) and what answers it.
@@ -68,7 +68,8 @@ extension PathPattern {
 
 /// The current `GatewayState` as seen by one event loop. Handlers on that loop
 /// read `state` once per request without a lock; a reload publishes a new state
-/// to every loop with `EventLoop.execute`.
+/// to every loop with `EventLoop.submit`, so a request sees the old or the new
+/// state, never half of each, and keeps the one it started with.
 final class GatewayStateBox: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private var _state: GatewayState
@@ -84,7 +85,9 @@ final class GatewayStateBox: @unchecked Sendable {
         return self._state
     }
 
-    func publish(_ state: GatewayState) {
-        self.eventLoop.execute { self._state = state }
+    /// Swaps the state on the box's loop; the future completes once requests there see it.
+    @discardableResult
+    func publish(_ state: GatewayState) -> EventLoopFuture<Void> {
+        self.eventLoop.submit { self._state = state }
     }
 }

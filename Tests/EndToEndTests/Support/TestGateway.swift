@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import GatewayConfig
 import GatewayCore
 import GatewayTLS
@@ -9,6 +10,8 @@ import NIOCore
 /// certificates made in a temporary directory, stopped by `stop()`.
 final class TestGateway: @unchecked Sendable {
     let directory: URL
+    /// The JSON written to `gateway.json`; `rewrite` changes it for a reload.
+    private(set) var document: [String: Any]
     let server: GatewayServer
     let httpsPort: Int
     let httpPort: Int?
@@ -16,16 +19,19 @@ final class TestGateway: @unchecked Sendable {
     var caPath: String { self.directory.appendingPathComponent("certs/dev-ca.pem").path }
 
     /// `extra` is merged into the top-level JSON object (e.g. "http" limits).
+    /// `prepare` runs in the new directory before the configuration is written.
     static func start(
         routes: [[String: Any]] = TestGateway.itemRoutes,
         tls: [String: Any] = [:],
         extraCertificates: [[String: Any]] = [],
         plainListener: Bool = false,
-        extra: [String: Any] = [:]
+        extra: [String: Any] = [:],
+        prepare: (URL) throws -> Void = { _ in }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: directory.appendingPathComponent("certs"), withIntermediateDirectories: true)
+        try prepare(directory)
         var tlsObject: [String: Any] = [
             "certificates": [
                 [
@@ -47,27 +53,68 @@ final class TestGateway: @unchecked Sendable {
             "routes": routes,
         ]
         document.merge(extra) { $1 }
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         let path = directory.appendingPathComponent("gateway.json").path
-        try data.write(to: URL(fileURLWithPath: path))
+        try Self.write(document, to: path)
 
         let configuration = try GatewayConfigurationLoader.load(contentsOf: path)
-        let server = try GatewayServer(configuration: configuration, logger: Logger(label: "test-gateway"))
+        let server = try GatewayServer(
+            configuration: configuration, configurationFile: path, logger: Logger(label: "test-gateway"))
         try await server.start()
         let addresses = server.listenerAddresses
         return TestGateway(
-            directory: directory, server: server,
+            directory: directory, document: document, server: server,
             httpsPort: addresses["https"]!.port!,
             httpPort: addresses["http"]?.port,
             adminPort: server.adminAddress!.port!)
     }
 
-    private init(directory: URL, server: GatewayServer, httpsPort: Int, httpPort: Int?, adminPort: Int) {
+    private init(
+        directory: URL, document: [String: Any], server: GatewayServer, httpsPort: Int, httpPort: Int?, adminPort: Int
+    ) {
         self.directory = directory
+        self.document = document
         self.server = server
         self.httpsPort = httpsPort
         self.httpPort = httpPort
         self.adminPort = adminPort
+    }
+
+    var configurationPath: String { self.directory.appendingPathComponent("gateway.json").path }
+
+    /// Changes the document and writes it as editors do: a new file renamed over the old one.
+    func rewrite(_ change: (inout [String: Any]) -> Void) throws {
+        change(&self.document)
+        try Self.write(self.document, to: self.configurationPath)
+    }
+
+    /// Writes `text` as the configuration file, as is (for invalid files).
+    func rewrite(text: String) throws {
+        let temporary = self.configurationPath + ".tmp"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, self.configurationPath) == 0 else { throw POSIXError(.EIO) }
+    }
+
+    private static func write(_ document: [String: Any], to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        let temporary = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else { throw POSIXError(.EIO) }
+    }
+
+    /// `POST /-/reload` on the admin listener: status code and JSON body. A raw
+    /// socket rather than curl, so that timing it measures the gateway, not a process start.
+    func adminReload() throws -> (code: Int, body: String) {
+        let connection = try RawConnection(port: self.adminPort)
+        connection.send("POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        let answer = connection.readToEnd()
+        let code = answer.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        let body = answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) } ?? ""
+        return (code, body)
+    }
+
+    /// The admin listener's Prometheus text.
+    func scrape() throws -> String {
+        try run("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(self.adminPort)/metrics"]).stdout
     }
 
     func stop() async {

@@ -1,0 +1,37 @@
+import Foundation
+import GatewayConfig
+
+/// The files a configuration depends on: the file itself and every certificate and key it names.
+enum WatchedFiles {
+    static func paths(file: String, configuration: GatewayConfiguration?) -> [String] {
+        var paths = [file]
+        for listener in configuration?.listeners ?? [] {
+            for certificate in listener.tls?.certificates ?? [] {
+                paths += [certificate.certificatePath, certificate.keyPath]
+            }
+        }
+        return paths
+    }
+
+    /// Their directories, both as named and with symbolic links resolved.
+    static func directories(file: String, configuration: GatewayConfiguration?) -> Set<String> {
+        var directories: Set<String> = []
+        for path in paths(file: file, configuration: configuration) {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            directories.insert((absolute as NSString).deletingLastPathComponent)
+            let resolved = (absolute as NSString).resolvingSymlinksInPath
+            directories.insert((resolved as NSString).deletingLastPathComponent)
+        }
+        return directories
+    }
+
+    /// A hash of the files' bytes (a missing file hashes as missing); equal within one process only.
+    static func hash(_ paths: [String]) -> Int {
+        var hasher = Hasher()
+        for path in paths {
+            hasher.combine(path)
+            hasher.combine(FileManager.default.contents(atPath: path))
+        }
+        return hasher.finalize()
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import GatewayConfig
+import Testing
+
+/// `gateway.schema.json` against the decoder: the same keys in every object, and
+/// the same verdict on shipped and sample documents (through Python's `jsonschema`).
+@Suite("gateway.schema.json matches the decoder")
+struct SchemaTests {
+    static let schemaPath = ShippedConfigurationTests.packageDirectory + "/gateway.schema.json"
+
+    static func schema() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: schemaPath))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func everyObjectListsExactlyTheDecodersKeys() throws {
+        let schema = try Self.schema()
+        #expect(schema["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+        var found: [String: Set<String>] = [:]
+        try Self.collectObjects(schema, at: "", root: schema, into: &found)
+        let known = ConfigurationKeys.byLocation.mapValues(Set.init)
+        #expect(Set(found.keys) == Set(known.keys), "objects in the schema vs. objects the decoder reads")
+        for (location, keys) in known {
+            #expect(found[location] == keys, "keys of \(location.isEmpty ? "(root)" : location)")
+        }
+    }
+
+    /// Records the property names of every object schema by its location
+    /// (`listeners[].tls`), checking that each refuses unknown keys as the decoder does.
+    static func collectObjects(
+        _ node: [String: Any], at location: String, root: [String: Any], into found: inout [String: Set<String>]
+    ) throws {
+        let node = try resolve(node, root: root)
+        guard let properties = node["properties"] as? [String: Any] else { return }
+        #expect(node["additionalProperties"] as? Bool == false, "\(location) must refuse unknown keys")
+        found[location] = Set(properties.keys)
+        for (key, value) in properties {
+            let child = try resolve(try #require(value as? [String: Any]), root: root)
+            let path = location.isEmpty ? key : location + "." + key
+            if child["type"] as? String == "array", let items = child["items"] as? [String: Any] {
+                try collectObjects(items, at: path + "[]", root: root, into: &found)
+            } else {
+                try collectObjects(child, at: path, root: root, into: &found)
+            }
+        }
+    }
+
+    static func resolve(_ node: [String: Any], root: [String: Any]) throws -> [String: Any] {
+        guard let reference = node["$ref"] as? String else { return node }
+        let name = try #require(reference.split(separator: "/").last.map(String.init))
+        let definitions = try #require(root["$defs"] as? [String: Any])
+        return try #require(definitions[name] as? [String: Any], "\(reference) is defined")
+    }
+
+    // MARK: Same verdicts
+
+    static let shipped = ["gateway.json", "bench/gateway.json"]
+
+    /// Documents both must accept, or both refuse, each with what it shows.
+    static let samples: [(document: String, why: String)] = [
+        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": []}"#, "minimal"),
+        (
+            #"""
+            {"$schema": "./gateway.schema.json",
+             "listeners": [{"name": "web", "address": "[::1]:8443", "tls": {"certificates": [
+               {"name": "c", "certificate": "c.pem", "key": "k.pem", "server_names": ["*.example.com", "a.example.com"],
+                "generate_if_missing": true}], "min_version": "TLSv1.3", "ciphers": "HIGH", "ciphersuites": "TLS_AES_128_GCM_SHA256",
+                "session_tickets": false, "handshake_timeout": "1.5s"}}],
+             "admin": {"address": "localhost:9901"},
+             "http": {"max_header_bytes": 1, "max_body_bytes": 0, "idle_timeout": "1h", "request_head_timeout": "250ms", "body_timeout": "2m"},
+             "access_log": {"enabled": false}, "shutdown": {"drain_timeout": "30s"}, "reload": {"watch": false, "debounce": "0.1s"},
+             "event_loops": 2,
+             "routes": [{"name": "a", "match": {"path": "/items/{item_id}", "methods": ["GET", "M-SEARCH"], "host": "api.example.com"}, "handler": "items"},
+                        {"name": "b", "match": {"prefix": "/static/"}, "handler": "items"}]}
+            """#, "every key set"
+        ),
+        (#"{"listeners": [], "routes": []}"#, "no listener"),
+        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}]}"#, "routes missing"),
+        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "extra": 1}"#, "unknown key"),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"watch": "yes"}}"#,
+            "wrong type"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "reload": {"debounce": "0ms"}}"#,
+            "zero duration"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "http": {"idle_timeout": "1m30s"}}"#,
+            "mixed units"
+        ),
+        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:65536"}], "routes": []}"#, "port out of range"),
+        (#"{"listeners": [{"name": "web", "address": "*:80"}], "routes": []}"#, "wildcard host"),
+        (#"{"listeners": [{"name": "w b", "address": "127.0.0.1:0"}], "routes": []}"#, "name with a space"),
+        (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "event_loops": -1, "routes": []}"#, "negative"),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0", "tls": {"certificates": []}}], "routes": []}"#,
+            "no certificate"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0", "tls": {"certificates": [{"name": "c", "certificate": "c.pem", "key": "k.pem"}], "min_version": "TLSv1.1"}}], "routes": []}"#,
+            "TLS 1.1"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "prefix": "/a"}, "handler": "items"}]}"#,
+            "path and prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {}, "handler": "items"}]}"#,
+            "neither path nor prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "a"}, "handler": "items"}]}"#,
+            "relative path"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a//b"}, "handler": "items"}]}"#,
+            "empty segment"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a/x{id}"}, "handler": "items"}]}"#,
+            "partial parameter"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"prefix": "/a/{id}"}, "handler": "items"}]}"#,
+            "parameter in a prefix"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": ["get"]}, "handler": "items"}]}"#,
+            "lowercase method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "methods": []}, "handler": "items"}]}"#,
+            "no method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a", "host": "a.com:80"}, "handler": "items"}]}"#,
+            "host with port"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "proxy"}]}"#,
+            "unknown handler"
+        ),
+    ]
+
+    @Test(
+        .enabled(if: PythonJSONSchema.isAvailable, "needs python3 with the jsonschema package (pip install jsonschema)")
+    )
+    func shippedConfigurationsValidateAndBothAgreeOnSamples() throws {
+        let root = ShippedConfigurationTests.packageDirectory
+        var documents: [String] = []
+        for file in Self.shipped {
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            let document = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            let reference = try #require(document?["$schema"] as? String, "\(file) names the schema")
+            let directory = (root + "/" + file as NSString).deletingLastPathComponent
+            let resolved = (directory + "/" + reference as NSString).standardizingPath
+            #expect(resolved == (Self.schemaPath as NSString).standardizingPath, "\(file): $schema is \(reference)")
+            documents.append(text)
+        }
+        documents += Self.samples.map(\.document)
+        let verdicts = try PythonJSONSchema.validate(documents, schema: Self.schemaPath)
+        try #require(verdicts.count == documents.count)
+        for (index, file) in Self.shipped.enumerated() {
+            #expect(verdicts[index] == nil, "\(file): \(verdicts[index] ?? "")")
+        }
+        for (offset, sample) in Self.samples.enumerated() {
+            let schemaError = verdicts[Self.shipped.count + offset]
+            let decoderProblems = problems(of: sample.document)
+            #expect(
+                (schemaError == nil) == decoderProblems.isEmpty,
+                "\(sample.why): schema says \(schemaError ?? "valid"), decoder says \(decoderProblems)")
+        }
+    }
+}
+
+/// Python's `jsonschema` (Draft 2020-12), run as a process: the first `python3`
+/// on `PATH` that has it (a pyenv or venv one before the system's).
+enum PythonJSONSchema {
+    static let python: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        let candidates = path.split(separator: ":").map { $0 + "/python3" } + ["/usr/bin/python3"]
+        return candidates.first { candidate in
+            FileManager.default.isExecutableFile(atPath: candidate)
+                && (try? run(candidate, ["-c", "import jsonschema"], input: Data()).status) == 0
+        }
+    }()
+
+    static var isAvailable: Bool { python != nil }
+
+    /// For each document, nil when valid, else the first error's message.
+    static func validate(_ documents: [String], schema: String) throws -> [String?] {
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
+            out = []
+            for text in json.load(sys.stdin):
+                error = jsonschema.exceptions.best_match(validator.iter_errors(json.loads(text)))
+                out.append(None if error is None else "/".join(map(str, error.absolute_path)) + ": " + error.message)
+            print(json.dumps(out))
+            """
+        let input = try JSONSerialization.data(withJSONObject: documents)
+        let python = try #require(Self.python)
+        let result = try run(python, ["-c", script, schema], input: input)
+        guard result.status == 0 else { throw PythonError(message: result.stderr) }
+        let output = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [Any] ?? []
+        return output.map { $0 as? String }
+    }
+
+    struct PythonError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    private static func run(_ python: String, _ arguments: [String], input: Data) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
