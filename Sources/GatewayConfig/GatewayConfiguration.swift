@@ -15,6 +15,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var eventLoops: Int
     /// Routes in file order.
     public var routes: [RouteConfiguration]
+    /// Named upstreams that routes proxy to, sorted by name.
+    public var upstreams: [UpstreamConfiguration]
 
     public init(
         listeners: [ListenerConfiguration],
@@ -23,7 +25,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         accessLog: AccessLogConfiguration = AccessLogConfiguration(),
         shutdown: ShutdownConfiguration = ShutdownConfiguration(),
         eventLoops: Int = GatewayConfiguration.defaultEventLoops,
-        routes: [RouteConfiguration]
+        routes: [RouteConfiguration],
+        upstreams: [UpstreamConfiguration] = []
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -32,6 +35,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.shutdown = shutdown
         self.eventLoops = eventLoops
         self.routes = routes
+        self.upstreams = upstreams
     }
 
     /// `event_loops` when absent: one event loop per core.

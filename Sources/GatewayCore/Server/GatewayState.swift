@@ -25,9 +25,13 @@ public final class GatewayState: Sendable {
             case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
             case .prefix: parameterNames = []
             }
+            guard let handlerName = route.handler else {
+                problems.append("routes[\(index)].upstream: proxying is not available yet")
+                continue
+            }
             let handler: any BuiltInHandler
             do {
-                handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
+                handler = try BuiltInHandlers.make(name: handlerName.rawValue, pathParameterNames: parameterNames)
             } catch {
                 problems.append("routes[\(index)].handler: \(error)")
                 continue
