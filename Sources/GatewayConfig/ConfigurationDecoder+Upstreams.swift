@@ -155,7 +155,8 @@ extension ConfigurationDecoder {
                 let known = upstreamNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
                 report(
                     upstreamField.path,
-                    "unknown upstream \"\(name)\"" + (known.isEmpty ? " (no upstreams are defined)" : " (known: \(known))"))
+                    "unknown upstream \"\(name)\""
+                        + (known.isEmpty ? " (no upstreams are defined)" : " (known: \(known))"))
             }
         }
         var rewrite = PathRewrite.none

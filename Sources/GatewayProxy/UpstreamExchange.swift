@@ -169,7 +169,8 @@ public final class UpstreamExchange {
         case .end:
             self.finish()
             self.pool.metrics.recordRequest(
-                target: self.target, status: self.status, duration: .nanoseconds((NIODeadline.now() - self.startedAt).nanoseconds))
+                target: self.target, status: self.status,
+                duration: .nanoseconds((NIODeadline.now() - self.startedAt).nanoseconds))
             self.connection = nil
             // An early answer (request body not all sent) leaves the connection mid-request: close it.
             self.pool.release(connection, reusable: self.responseKeepAlive && self.requestEnded)

@@ -1,6 +1,6 @@
 public import GatewayConfig
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// One configured upstream, compiled: its targets and settings, and one
 /// `UpstreamPool` per event loop that has proxied to it.

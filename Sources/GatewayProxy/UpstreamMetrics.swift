@@ -56,7 +56,8 @@ struct UpstreamPoolMetrics {
         if let cached = self.requests[target][code] {
             counter = cached
         } else {
-            counter = self.source.upstreamRequests(upstream: self.upstream, target: self.targetNames[target], code: code)
+            counter = self.source.upstreamRequests(
+                upstream: self.upstream, target: self.targetNames[target], code: code)
             self.requests[target][code] = counter
         }
         counter.increment()

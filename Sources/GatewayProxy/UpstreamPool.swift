@@ -54,7 +54,8 @@ public final class UpstreamPool {
         self.idleTimeout = TimeAmount(configuration.idleTimeout)
         self.maxConnections = configuration.maxConnectionsPerLoop
         self.balancer = LoadBalancer(weights: targets.map(\.weight), algorithm: configuration.loadBalancing)
-        self.metrics = UpstreamPoolMetrics(source: metrics, upstream: configuration.name, targetNames: targets.map(\.label))
+        self.metrics = UpstreamPoolMetrics(
+            source: metrics, upstream: configuration.name, targetNames: targets.map(\.label))
         self.idle = Array(repeating: [], count: targets.count)
         self.inFlight = Array(repeating: 0, count: targets.count)
     }

@@ -30,7 +30,8 @@ struct ProxyEndToEndTests {
         #expect(echoed["uri"] as? String == "/users/7?full=1")
         let raw = try json(try curl(gateway, "/raw/x").body)
         #expect(raw["uri"] as? String == "/raw/x")
-        let post = try curl(gateway, "/api/items", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"a":1}"#])
+        let post = try curl(
+            gateway, "/api/items", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"a":1}"#])
         #expect(post.code == 200)
         let posted = try json(post.body)
         #expect(posted["method"] as? String == "POST")
@@ -83,7 +84,8 @@ struct ProxyEndToEndTests {
         // Without a client id the gateway makes one and sends it both ways.
         let generated = try curl(gateway, "/api/echo", ["-i"])
         let id = try #require(
-            generated.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id: ") }?.dropFirst(14))
+            generated.body.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id: ") }?.dropFirst(14)
+        )
         #expect(generated.body.contains(#""x-request-id":["\#(id)"]"#))
         await gateway.stop()
         await upstream.stop()
@@ -110,7 +112,9 @@ struct ProxyEndToEndTests {
         let b = try await ProxyTestUpstream.start(name: "b")
         let gateway = try await TestGateway.start(
             routes: proxyRoutes(),
-            extra: ["upstreams": ["backend": ["targets": [["address": a.address, "weight": 3], ["address": b.address]]]]])
+            extra: [
+                "upstreams": ["backend": ["targets": [["address": a.address, "weight": 3], ["address": b.address]]]]
+            ])
         var arguments = ["-sS", "--cacert", gateway.caPath]
         for _ in 0..<100 { arguments += [gateway.url("/api/echo"), "-w", "\n"] }
         _ = try run("/usr/bin/curl", arguments)
@@ -143,13 +147,16 @@ struct ProxyEndToEndTests {
         let gateway = try await TestGateway.start(routes: proxyRoutes(), extra: upstreams(["127.0.0.1:\(port)"]))
         let result = try run(
             "/usr/bin/curl",
-            ["-sS", "--cacert", gateway.caPath, "-H", "x-request-id: r-502",
-             "-w", "\n%{http_code} %{num_connects}\n", gateway.url("/api/x"), gateway.url("/items/1")])
+            [
+                "-sS", "--cacert", gateway.caPath, "-H", "x-request-id: r-502",
+                "-w", "\n%{http_code} %{num_connects}\n", gateway.url("/api/x"), gateway.url("/items/1"),
+            ])
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         #expect(
             lines.first
-                == #"{"error":{"status":502,"code":"bad_gateway","message":"The upstream could not be reached.","request_id":"r-502"}}"#)
+                == #"{"error":{"status":502,"code":"bad_gateway","message":"The upstream could not be reached.","request_id":"r-502"}}"#
+        )
         #expect(lines.dropFirst().first == "502 1")
         #expect(lines.last == "200 0", "the second request reuses the client connection")
         await gateway.stop()
@@ -161,12 +168,15 @@ struct ProxyEndToEndTests {
             routes: proxyRoutes(["request_timeout": "300ms"]), extra: upstreams([upstream.address]))
         let result = try run(
             "/usr/bin/curl",
-            ["-sS", "--cacert", gateway.caPath, "-H", "x-request-id: r-504",
-             "-w", "\n%{http_code} %{num_connects}\n", gateway.url("/api/slow?ms=3000"), gateway.url("/api/echo")])
+            [
+                "-sS", "--cacert", gateway.caPath, "-H", "x-request-id: r-504",
+                "-w", "\n%{http_code} %{num_connects}\n", gateway.url("/api/slow?ms=3000"), gateway.url("/api/echo"),
+            ])
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(
             lines.first
-                == #"{"error":{"status":504,"code":"gateway_timeout","message":"The upstream did not answer in time.","request_id":"r-504"}}"#)
+                == #"{"error":{"status":504,"code":"gateway_timeout","message":"The upstream did not answer in time.","request_id":"r-504"}}"#
+        )
         #expect(lines.dropFirst().first == "504 1")
         #expect(lines.last == "200 0")
         await gateway.stop()
@@ -187,7 +197,8 @@ struct ProxyEndToEndTests {
     @Test func chunkedResponseAndChunkedUpload() async throws {
         let upstream = try await ProxyTestUpstream.start()
         let gateway = try await TestGateway.start(
-            routes: proxyRoutes(), extra: upstreams([upstream.address]).merging(["http": ["max_body_bytes": 4_000_000]]) { $1 })
+            routes: proxyRoutes(),
+            extra: upstreams([upstream.address]).merging(["http": ["max_body_bytes": 4_000_000]]) { $1 })
         let chunked = try curl(gateway, "/api/chunked?parts=50", ["-i"])
         #expect(chunked.body.lowercased().contains("transfer-encoding: chunked"))
         #expect(chunked.body.hasSuffix((0..<50).map { "part-\($0);" }.joined()))
@@ -247,8 +258,11 @@ struct ProxyEndToEndTests {
         // gateway would hold most of the 50 MB.
         let result = try run(
             "/usr/bin/curl",
-            ["-sS", "--cacert", gateway.caPath, "--limit-rate", "10M", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
-             gateway.url("/api/big?bytes=\(size)")], timeout: 60)
+            [
+                "-sS", "--cacert", gateway.caPath, "--limit-rate", "10M", "-o", "/dev/null", "-w",
+                "%{http_code} %{size_download}",
+                gateway.url("/api/big?bytes=\(size)"),
+            ], timeout: 60)
         let highest = peak.stop()
         #expect(result.stdout == "200 \(size)")
         let growthMB = Double(highest - before) / 1024
@@ -263,7 +277,9 @@ struct ProxyEndToEndTests {
         let gateway = try await TestGateway.start(routes: proxyRoutes(), extra: upstreams([upstream.address]))
         for _ in 0..<3 { _ = try curl(gateway, "/api/echo") }
         let body = try run("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(gateway.adminPort)/metrics"]).stdout
-        #expect(body.contains(#"gateway_upstream_requests_total{upstream="backend",target="\#(upstream.address)",code="200"} 3"#))
+        #expect(
+            body.contains(
+                #"gateway_upstream_requests_total{upstream="backend",target="\#(upstream.address)",code="200"} 3"#))
         #expect(body.contains(#"gateway_upstream_request_duration_seconds_count{upstream="backend"} 3"#))
         #expect(body.contains(#"gateway_upstream_connections{upstream="backend",state="idle"} 1"#))
         #expect(body.contains(#"gateway_upstream_connections{upstream="backend",state="active"} 0"#))

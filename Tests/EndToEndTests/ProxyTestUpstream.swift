@@ -24,7 +24,11 @@ final class ProxyTestUpstream: @unchecked Sendable {
         private var _requests = 0
         var connections: Int { self.lock.withLock { self._connections } }
         var requests: Int { self.lock.withLock { self._requests } }
-        func connected() -> Int { self.lock.withLock { self._connections += 1; return self._connections } }
+        func connected() -> Int {
+            self.lock.withLock {
+                self._connections += 1; return self._connections
+            }
+        }
         func requested() { self.lock.withLock { self._requests += 1 } }
     }
 
@@ -45,7 +49,8 @@ final class ProxyTestUpstream: @unchecked Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return ProxyTestUpstream(name: name, port: channel.localAddress!.port!, group: group, channel: channel, stats: stats)
+        return ProxyTestUpstream(
+            name: name, port: channel.localAddress!.port!, group: group, channel: channel, stats: stats)
     }
 
     private init(name: String, port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel, stats: Stats) {
@@ -114,9 +119,12 @@ final class ProxyTestUpstream: @unchecked Sendable {
             case "/chunked":
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "text/plain")
-                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 for index in 0..<(self.query("parts") ?? 3) {
-                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "part-\(index);")))), promise: nil)
+                    context.write(
+                        self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "part-\(index);")))), promise: nil)
                 }
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             case "/slow":
@@ -133,7 +141,9 @@ final class ProxyTestUpstream: @unchecked Sendable {
                 headers.add(name: "x-hop", value: "secret")
                 headers.add(name: "keep-alive", value: "timeout=5")
                 headers.add(name: "x-upstream", value: self.name)
-                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             default:
@@ -153,7 +163,9 @@ final class ProxyTestUpstream: @unchecked Sendable {
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "content-length", value: String(data.count))
             headers.add(name: "x-upstream", value: self.name)
-            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
             context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
@@ -164,7 +176,9 @@ final class ProxyTestUpstream: @unchecked Sendable {
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "application/octet-stream")
             headers.add(name: "content-length", value: String(bytes))
-            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
             let piece = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             func next(_ remaining: Int) {

@@ -45,7 +45,9 @@ struct UpstreamConfigurationTests {
                 == RouteProxyConfiguration(
                     upstream: "backend", pathRewrite: .stripPrefix, requestTimeout: .seconds(5),
                     requestHeaders: HeaderRules(
-                        set: [HeaderField(name: "host", value: "backend.internal"), HeaderField(name: "x-b", value: "2")],
+                        set: [
+                            HeaderField(name: "host", value: "backend.internal"), HeaderField(name: "x-b", value: "2"),
+                        ],
                         add: [HeaderField(name: "x-a", value: "1")],
                         remove: ["cookie", "x-secret"]),
                     responseHeaders: HeaderRules(remove: ["server"])))
@@ -61,7 +63,10 @@ struct UpstreamConfigurationTests {
         let configuration = try load(
             document(upstreams: backend, routes: #"{"name": "api", "match": {"prefix": "/"}, "upstream": "backend"}"#))
         let upstream = try #require(configuration.upstreams.first)
-        #expect(upstream.targets == [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "127.0.0.1", port: 9000))])
+        #expect(
+            upstream.targets == [
+                UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "127.0.0.1", port: 9000))
+            ])
         #expect(upstream.scheme == .http)
         #expect(upstream.connectTimeout == .seconds(2))
         #expect(upstream.idleTimeout == .seconds(60))
@@ -84,7 +89,10 @@ struct UpstreamConfigurationTests {
                     {"name": "b", "match": {"path": "/health"}, "upstream": "backend", "rewrite": "/status"},
                     {"name": "c", "match": {"prefix": "/c/"}, "upstream": "backend", "strip_prefix": false}
                     """#))
-        #expect(configuration.routes.map { $0.proxy?.pathRewrite } == [.replace("/v2/"), .replace("/status"), PathRewrite.none])
+        #expect(
+            configuration.routes.map { $0.proxy?.pathRewrite } == [
+                .replace("/v2/"), .replace("/status"), PathRewrite.none,
+            ])
     }
 
     @Test func upstreamProblems() {
@@ -118,7 +126,8 @@ struct UpstreamConfigurationTests {
                 ])
         #expect(problems(of: document(upstreams: "[]")) == ["upstreams: expected an object (upstream name → upstream)"])
         #expect(
-            problems(of: document(upstreams: #"{"a": {"targets": [{"address": "127.0.0.1:1"}]}, "a": {"targets": []}}"#))
+            problems(
+                of: document(upstreams: #"{"a": {"targets": [{"address": "127.0.0.1:1"}]}, "a": {"targets": []}}"#))
                 == ["upstreams.a: duplicate key"])
     }
 

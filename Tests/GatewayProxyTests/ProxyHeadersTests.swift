@@ -23,12 +23,17 @@ private func route(
 struct ProxyHeadersTests {
     @Test func pathRewrites() {
         #expect(route(.prefix("/api/")).upstreamTarget(path: "/api/users", query: "a=1") == "/api/users?a=1")
-        #expect(route(.prefix("/api/"), rewrite: .stripPrefix).upstreamTarget(path: "/api/users", query: nil) == "/users")
+        #expect(
+            route(.prefix("/api/"), rewrite: .stripPrefix).upstreamTarget(path: "/api/users", query: nil) == "/users")
         #expect(route(.prefix("/api/"), rewrite: .stripPrefix).upstreamTarget(path: "/api/", query: "q") == "/?q")
         #expect(route(.prefix("/api"), rewrite: .stripPrefix).upstreamTarget(path: "/api/x", query: nil) == "/x")
         #expect(route(.prefix("/api"), rewrite: .stripPrefix).upstreamTarget(path: "/apix", query: nil) == "/x")
-        #expect(route(.prefix("/api/"), rewrite: .replace("/v2/")).upstreamTarget(path: "/api/users", query: nil) == "/v2/users")
-        #expect(route(.exact("/health"), rewrite: .replace("/status")).upstreamTarget(path: "/health", query: "x") == "/status?x")
+        #expect(
+            route(.prefix("/api/"), rewrite: .replace("/v2/")).upstreamTarget(path: "/api/users", query: nil)
+                == "/v2/users")
+        #expect(
+            route(.exact("/health"), rewrite: .replace("/status")).upstreamTarget(path: "/health", query: "x")
+                == "/status?x")
     }
 
     @Test func requestHeadForTheUpstream() {
@@ -48,7 +53,8 @@ struct ProxyHeadersTests {
         headers.add(name: "Accept", value: "*/*")
         let client = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/x", headers: headers)
         let head = route(
-            .prefix("/api/"), request: HeaderRules(set: [HeaderField(name: "host", value: "internal")], remove: ["cookie"])
+            .prefix("/api/"),
+            request: HeaderRules(set: [HeaderField(name: "host", value: "internal")], remove: ["cookie"])
         ).upstreamHead(client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid")
         #expect(head.uri == "/x")
         #expect(head.version == .http1_1)
@@ -67,7 +73,8 @@ struct ProxyHeadersTests {
 
     @Test func hostIsAddedForHTTP10Clients() {
         let client = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/", headers: HTTPHeaders())
-        let head = route(.prefix("/")).upstreamHead(client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r")
+        let head = route(.prefix("/")).upstreamHead(
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r")
         #expect(head.headers["host"] == ["10.0.0.1:9000"])
         #expect(head.headers["x-forwarded-for"] == ["unknown"])
     }
@@ -84,14 +91,17 @@ struct ProxyHeadersTests {
         let head = HTTPResponseHead(version: .http1_1, status: .created, headers: headers)
         #expect(ProxyResponseWriter.framing(for: head, method: .GET, clientVersion: .http1_1) == .chunked)
         #expect(ProxyResponseWriter.framing(for: head, method: .GET, clientVersion: .http1_0) == .untilClose)
-        #expect(ProxyResponseWriter.framing(for: head, method: .HEAD, clientVersion: .http1_1) == ProxyResponseWriter.Framing.none)
+        #expect(
+            ProxyResponseWriter.framing(for: head, method: .HEAD, clientVersion: .http1_1)
+                == ProxyResponseWriter.Framing.none)
         let bytes = ProxyResponseWriter.serializeHead(
             head, framing: .chunked, connection: .keepAlive, requestID: "rid",
             rules: HeaderRules(add: [HeaderField(name: "x-gw", value: "1")], remove: ["server"]),
             allocator: ByteBufferAllocator())
         #expect(
             String(buffer: bytes)
-                == "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nx-gw: 1\r\ntransfer-encoding: chunked\r\nx-request-id: rid\r\n\r\n")
+                == "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nx-gw: 1\r\ntransfer-encoding: chunked\r\nx-request-id: rid\r\n\r\n"
+        )
 
         var sized = HTTPHeaders()
         sized.add(name: "content-length", value: "5")
@@ -105,15 +115,21 @@ struct ProxyHeadersTests {
 
     @Test func chunkFraming() {
         let allocator = ByteBufferAllocator()
-        #expect(String(buffer: ProxyResponseWriter.chunkHeader(size: 8000, afterChunk: false, allocator: allocator)) == "1f40\r\n")
-        #expect(String(buffer: ProxyResponseWriter.chunkHeader(size: 1, afterChunk: true, allocator: allocator)) == "\r\n1\r\n")
-        #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: true, allocator: allocator)) == "\r\n0\r\n\r\n")
+        #expect(
+            String(buffer: ProxyResponseWriter.chunkHeader(size: 8000, afterChunk: false, allocator: allocator))
+                == "1f40\r\n")
+        #expect(
+            String(buffer: ProxyResponseWriter.chunkHeader(size: 1, afterChunk: true, allocator: allocator))
+                == "\r\n1\r\n")
+        #expect(
+            String(buffer: ProxyResponseWriter.lastChunk(afterChunk: true, allocator: allocator)) == "\r\n0\r\n\r\n")
         #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: false, allocator: allocator)) == "0\r\n\r\n")
     }
 
     @Test func groupsAreReusedWhenUnchanged() {
         let a = UpstreamConfiguration(
-            name: "a", targets: [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: 1))])
+            name: "a",
+            targets: [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: 1))])
         var b = a
         b.name = "b"
         let first = UpstreamGroups.compile([a, b])

@@ -98,7 +98,8 @@ public final class GatewayMetrics: Sendable {
     static var upstreamRequestsDescriptor: MetricNameDescriptor {
         MetricNameDescriptor(
         namespace: "gateway", subsystem: "upstream", metricName: "requests", unitName: "total",
-        helpText: "Requests sent to upstreams, by upstream, target and status code (error or timeout when no response came).")
+        helpText:
+            "Requests sent to upstreams, by upstream, target and status code (error or timeout when no response came).")
     }
     static var upstreamRequestDurationDescriptor: MetricNameDescriptor {
         MetricNameDescriptor(
@@ -108,7 +109,8 @@ public final class GatewayMetrics: Sendable {
     static var upstreamConnectionsDescriptor: MetricNameDescriptor {
         MetricNameDescriptor(
         namespace: "gateway", subsystem: "upstream", metricName: "connections", unitName: "",
-        helpText: "Connections to upstreams, by upstream and state (idle in the pool, or active: serving or connecting).")
+        helpText:
+            "Connections to upstreams, by upstream and state (idle in the pool, or active: serving or connecting).")
     }
     static var certificateExpiryDescriptor: MetricNameDescriptor {
         MetricNameDescriptor(
