@@ -190,3 +190,25 @@ struct UpstreamConfigurationTests {
                 ])
     }
 }
+
+@Suite("The shipped examples/proxy.json")
+struct ProxyExampleTests {
+    @Test func loadsWithTheDocumentedUpstream() throws {
+        let path = ShippedConfigurationTests.packageDirectory + "/examples/proxy.json"
+        let configuration = try GatewayConfigurationLoader.load(contentsOf: path)
+        #expect(configuration.listeners.first?.address == SocketAddressConfiguration(host: "0.0.0.0", port: 8443))
+        #expect(configuration.admin.address == SocketAddressConfiguration(host: "127.0.0.1", port: 9901))
+        let backend = try #require(configuration.upstreams.first)
+        #expect(backend.name == "backend")
+        #expect(backend.targets.map(\.address.description) == ["127.0.0.1:9000", "127.0.0.1:9001"])
+        #expect(backend.loadBalancing == .roundRobin)
+        let api = try #require(configuration.routes.first)
+        #expect(api.name == "api")
+        #expect(api.match.path == .prefix("/api/"))
+        #expect(api.proxy?.upstream == "backend")
+        // Development certificates are shared with ./gateway.json.
+        #expect(
+            configuration.listeners.first?.tls?.certificates.first?.certificatePath
+                == ShippedConfigurationTests.packageDirectory + "/certs/localhost.pem")
+    }
+}
