@@ -1,6 +1,7 @@
 public import GatewayConfig
 import NIOConcurrencyHelpers
 public import NIOCore
+import Synchronization
 
 /// One configured upstream, compiled: its targets and settings, and one
 /// `UpstreamPool` per event loop that has proxied to it.
@@ -15,6 +16,9 @@ public final class UpstreamGroup: Sendable {
     public var name: String { self.configuration.name }
     let targets: [UpstreamTarget]
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
+    /// Connections open over all loops, so `deinit` only asks loops to retire
+    /// pools that hold some (after shutdown the loops are gone and none are open).
+    private let openConnections = OpenConnectionCount()
 
     public init(configuration: UpstreamConfiguration) {
         self.configuration = configuration
@@ -31,13 +35,15 @@ public final class UpstreamGroup: Sendable {
         return self.pools.withLockedValue { pools in
             if let existing = pools[key] { return existing.value }
             let pool = UpstreamPool(
-                configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics)
+                configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics,
+                openConnections: self.openConnections)
             pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
             return pool
         }
     }
 
     deinit {
+        guard self.openConnections.value.load(ordering: .relaxed) > 0 else { return }
         for bound in self.pools.withLockedValue({ Array($0.values) }) {
             bound.eventLoop.execute { bound.value.retire() }
         }
@@ -86,4 +92,9 @@ struct UpstreamTarget: Sendable {
         self.address = try? SocketAddress(ipAddress: configuration.address.host, port: configuration.address.port)
         self.weight = configuration.weight
     }
+}
+
+/// Open connections of one upstream over all its pools.
+final class OpenConnectionCount: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -3,6 +3,7 @@ public import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Synchronization
 
 /// The keep-alive connections of one upstream on one event loop, so a request
 /// never leaves its loop and the pool needs no lock: every method must be
@@ -33,6 +34,7 @@ public final class UpstreamPool {
     private var sweep: Scheduled<Void>?
     /// Set when the upstream's configuration went away in a reload.
     private var retired = false
+    private let groupOpenConnections: OpenConnectionCount
 
     typealias Acquired = (Result<UpstreamConnection, UpstreamFailure>) -> Void
 
@@ -45,8 +47,9 @@ public final class UpstreamPool {
 
     init(
         configuration: UpstreamConfiguration, targets: [UpstreamTarget], eventLoop: any EventLoop,
-        metrics: any UpstreamMetricsSource
+        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount
     ) {
+        self.groupOpenConnections = openConnections
         self.eventLoop = eventLoop
         self.upstreamName = configuration.name
         self.targets = targets
@@ -140,6 +143,7 @@ public final class UpstreamPool {
 
     private func connect(target: Int, _ callback: @escaping Acquired) {
         self.openConnections += 1
+        self.groupOpenConnections.value.add(1, ordering: .relaxed)
         self.metrics.activeConnections.increment()
         let connection = UpstreamConnection(target: target, pool: self)
         let handler = NIOLoopBound(connection, eventLoop: self.eventLoop)
@@ -167,6 +171,7 @@ public final class UpstreamPool {
                 callback(.success(connection))
             case .failure(let error):
                 self.openConnections -= 1
+                self.groupOpenConnections.value.subtract(1, ordering: .relaxed)
                 self.metrics.activeConnections.decrement()
                 let failure: UpstreamFailure
                 if let channelError = error as? ChannelError, case .connectTimeout = channelError {
@@ -215,6 +220,7 @@ public final class UpstreamPool {
             self.metrics.activeConnections.decrement()
         }
         self.openConnections -= 1
+        self.groupOpenConnections.value.subtract(1, ordering: .relaxed)
         self.serveWaiters()
     }
 
