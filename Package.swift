@@ -82,6 +82,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Upstream proxying: pools, load balancing, proxy headers
+        .target(
+            name: "GatewayProxy",
+            dependencies: [
+                "GatewayConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Server, router, policies, admin, metrics
         .target(
             name: "GatewayCore",
@@ -90,6 +103,7 @@ let package = Package(
                 "GatewayConfig",
                 "GatewayValidation",
                 "GatewayHandlers",
+                "GatewayProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -171,6 +185,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GatewayProxyTests",
+            dependencies: [
+                "GatewayProxy",
+                "GatewayConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "GatewayCore",
@@ -178,6 +203,7 @@ let package = Package(
                 "GatewayTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

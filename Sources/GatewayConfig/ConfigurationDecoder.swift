@@ -38,6 +38,8 @@ struct ConfigurationDecoder {
     private var listenerAddresses: [SocketAddressConfiguration: JSONPath] = [:]
     private var routeNames: [String: JSONPath] = [:]
     private var decodedRoutes: [(path: JSONPath, route: RouteConfiguration)] = []
+    /// Names in `upstreams`, so a route naming another one is reported.
+    var upstreamNames: Set<String> = []
 
     init(baseDirectory: String) {
         self.baseDirectory = baseDirectory
@@ -63,10 +65,12 @@ struct ConfigurationDecoder {
         let reload = document.field("reload").map { decodeReload($0) } ?? ReloadConfiguration()
         let eventLoops =
             integer(document.field("event_loops"), minimum: 0) ?? GatewayConfiguration.defaultEventLoops
+        // Upstreams first, so routes can check the names they refer to.
+        let upstreams = document.field("upstreams").map { decodeUpstreams($0) } ?? []
         let routes = decodeRoutes(required(document, "routes"))
 
         guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
-            let routes
+            let routes, let upstreams
         else {
             return nil
         }
@@ -78,7 +82,8 @@ struct ConfigurationDecoder {
             shutdown: shutdown,
             reload: reload,
             eventLoops: eventLoops,
-            routes: routes
+            routes: routes,
+            upstreams: upstreams
         )
     }
 
@@ -285,19 +290,23 @@ struct ConfigurationDecoder {
             }
         }
         let match = required(route, "match").flatMap { decodeMatch($0) }
-        var handler: BuiltInHandlerName?
-        if let handlerField = required(route, "handler"), let text = string(handlerField) {
-            handler = BuiltInHandlerName(rawValue: text)
-            if handler == nil {
-                let known = BuiltInHandlerName.allCases.map(\.rawValue).joined(separator: ", ")
-                report(handlerField.path, "unknown handler \"\(text)\" (known: \(known))")
-            }
-        }
-        guard let name, let match, let handler else { return nil }
-        let decoded = RouteConfiguration(name: name, match: match, handler: handler)
+        let action = decodeRouteAction(route, match: match)
+        guard let name, let match, let action else { return nil }
+        let decoded = RouteConfiguration(name: name, match: match, action: action)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded
+    }
+
+    /// The built-in handler of a route.
+    mutating func decodeHandler(_ handlerField: JSONField) -> BuiltInHandlerName? {
+        guard let text = string(handlerField) else { return nil }
+        guard let handler = BuiltInHandlerName(rawValue: text) else {
+            let known = BuiltInHandlerName.allCases.map(\.rawValue).joined(separator: ", ")
+            report(handlerField.path, "unknown handler \"\(text)\" (known: \(known))")
+            return nil
+        }
+        return handler
     }
 
     private mutating func decodeMatch(_ field: JSONField) -> RouteMatchConfiguration? {
@@ -381,7 +390,7 @@ struct ConfigurationDecoder {
     }
 
     /// RFC 9110 `tchar`.
-    private static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+    static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
         guard scalar.isASCII else { return false }
         switch scalar {
         case "a"..."z", "A"..."Z", "0"..."9":

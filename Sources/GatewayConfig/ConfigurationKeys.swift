@@ -4,7 +4,8 @@
 /// object of the schema must list exactly these keys (`SchemaDriftTests`).
 public enum ConfigurationKeys {
     public static let document = [
-        "$schema", "listeners", "admin", "http", "access_log", "shutdown", "reload", "event_loops", "routes",
+        "$schema", "listeners", "admin", "http", "access_log", "shutdown", "reload", "event_loops", "upstreams",
+        "routes",
     ]
     public static let listener = ["name", "address", "tls"]
     public static let tls = [
@@ -18,11 +19,21 @@ public enum ConfigurationKeys {
     public static let accessLog = ["enabled"]
     public static let shutdown = ["drain_timeout"]
     public static let reload = ["watch", "debounce"]
-    public static let route = ["name", "match", "handler"]
+    public static let route = [
+        "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
+    ]
+    /// Route keys that only apply with `upstream`.
+    static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
+    public static let upstream = [
+        "targets", "scheme", "connect_timeout", "idle_timeout", "max_connections_per_loop", "load_balancing",
+    ]
+    public static let target = ["address", "weight"]
+    public static let headers = ["request", "response"]
+    public static let headerRules = ["set", "add", "remove"]
     public static let match = ["path", "prefix", "methods", "host"]
 
     /// Every object by where it sits in the document: `""` for the top level,
-    /// `[]` for "each element of".
+    /// `[]` for "each element of", `{}` for "each value of" (objects keyed by name).
     public static let byLocation: [String: [String]] = [
         "": document,
         "listeners[]": listener,
@@ -35,5 +46,10 @@ public enum ConfigurationKeys {
         "reload": reload,
         "routes[]": route,
         "routes[].match": match,
+        "routes[].headers": headers,
+        "routes[].headers.request": headerRules,
+        "routes[].headers.response": headerRules,
+        "upstreams{}": upstream,
+        "upstreams{}.targets[]": target,
     ]
 }

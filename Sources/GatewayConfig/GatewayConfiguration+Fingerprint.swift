@@ -25,7 +25,7 @@ extension GatewayConfiguration {
     }
 
     var canonicalValue: JSONValue {
-        .object([
+        var members = [
             JSONMember(
                 key: "access_log",
                 value: .object([JSONMember(key: "enabled", value: .bool(accessLog.enabled))])
@@ -63,7 +63,14 @@ extension GatewayConfiguration {
                     JSONMember(key: "drain_timeout", value: .string(DurationSyntax.render(shutdown.drainTimeout)))
                 ])
             ),
-        ])
+        ]
+        // Absent and empty are the same configuration: only a non-empty map shows.
+        if !upstreams.isEmpty {
+            let sorted = upstreams.sorted { $0.name < $1.name }
+            let entries = sorted.map { JSONMember(key: $0.name, value: $0.canonicalValue) }
+            members.append(JSONMember(key: "upstreams", value: .object(entries)))
+        }
+        return .object(members)
     }
 }
 
@@ -125,10 +132,69 @@ extension RouteConfiguration {
         case .prefix(let template):
             match.append(JSONMember(key: "prefix", value: .string(template)))
         }
+        switch action {
+        case .handler(let handler):
+            return .object([
+                JSONMember(key: "handler", value: .string(handler.rawValue)),
+                JSONMember(key: "match", value: .object(match)),
+                JSONMember(key: "name", value: .string(name)),
+            ])
+        case .upstream(let proxy):
+            var members: [JSONMember] = []
+            if !proxy.requestHeaders.isEmpty || !proxy.responseHeaders.isEmpty {
+                members.append(
+                    JSONMember(
+                        key: "headers",
+                        value: .object([
+                            JSONMember(key: "request", value: proxy.requestHeaders.canonicalValue),
+                            JSONMember(key: "response", value: proxy.responseHeaders.canonicalValue),
+                        ])))
+            }
+            members.append(JSONMember(key: "match", value: .object(match)))
+            members.append(JSONMember(key: "name", value: .string(name)))
+            members.append(
+                JSONMember(key: "request_timeout", value: .string(DurationSyntax.render(proxy.requestTimeout))))
+            switch proxy.pathRewrite {
+            case .none: break
+            case .replace(let text): members.append(JSONMember(key: "rewrite", value: .string(text)))
+            case .stripPrefix: members.append(JSONMember(key: "strip_prefix", value: .bool(true)))
+            }
+            members.append(JSONMember(key: "upstream", value: .string(proxy.upstream)))
+            return .object(members)
+        }
+    }
+}
+
+extension UpstreamConfiguration {
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(key: "connect_timeout", value: .string(DurationSyntax.render(connectTimeout))),
+            JSONMember(key: "idle_timeout", value: .string(DurationSyntax.render(idleTimeout))),
+            JSONMember(key: "load_balancing", value: .string(loadBalancing.rawValue)),
+            JSONMember(key: "max_connections_per_loop", value: .number(String(maxConnectionsPerLoop))),
+            JSONMember(key: "scheme", value: .string(scheme.rawValue)),
+            JSONMember(
+                key: "targets",
+                value: .array(
+                    targets.map {
+                        .object([
+                            JSONMember(key: "address", value: .string($0.address.description)),
+                            JSONMember(key: "weight", value: .number(String($0.weight))),
+                        ])
+                    })),
+        ])
+    }
+}
+
+extension HeaderRules {
+    var canonicalValue: JSONValue {
+        func map(_ fields: [HeaderField]) -> JSONValue {
+            .object(fields.sorted { $0.name < $1.name }.map { JSONMember(key: $0.name, value: .string($0.value)) })
+        }
         return .object([
-            JSONMember(key: "handler", value: .string(handler.rawValue)),
-            JSONMember(key: "match", value: .object(match)),
-            JSONMember(key: "name", value: .string(name)),
+            JSONMember(key: "add", value: map(self.add)),
+            JSONMember(key: "remove", value: .array(self.remove.sorted().map { .string($0) })),
+            JSONMember(key: "set", value: map(self.set)),
         ])
     }
 }

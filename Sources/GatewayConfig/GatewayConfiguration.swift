@@ -17,6 +17,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var eventLoops: Int
     /// Routes in file order.
     public var routes: [RouteConfiguration]
+    /// Named upstreams that routes proxy to, sorted by name.
+    public var upstreams: [UpstreamConfiguration]
 
     public init(
         listeners: [ListenerConfiguration],
@@ -26,7 +28,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         shutdown: ShutdownConfiguration = ShutdownConfiguration(),
         reload: ReloadConfiguration = ReloadConfiguration(),
         eventLoops: Int = GatewayConfiguration.defaultEventLoops,
-        routes: [RouteConfiguration]
+        routes: [RouteConfiguration],
+        upstreams: [UpstreamConfiguration] = []
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -36,6 +39,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.reload = reload
         self.eventLoops = eventLoops
         self.routes = routes
+        self.upstreams = upstreams
     }
 
     /// `event_loops` when absent: one event loop per core.

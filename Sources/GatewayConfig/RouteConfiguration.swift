@@ -1,15 +1,36 @@
-/// One entry of `routes`: which requests it takes and which handler answers them.
+/// One entry of `routes`: which requests it takes and what answers them, a
+/// built-in handler or an upstream.
 public struct RouteConfiguration: Sendable, Equatable {
     /// Unique; letters, digits, `_`, `.` and `-` only, since it is a Prometheus label value.
     public var name: String
     public var match: RouteMatchConfiguration
-    public var handler: BuiltInHandlerName
+    public var action: RouteAction
 
-    public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {
+    public init(name: String, match: RouteMatchConfiguration, action: RouteAction) {
         self.name = name
         self.match = match
-        self.handler = handler
+        self.action = action
     }
+
+    public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {
+        self.init(name: name, match: match, action: .handler(handler))
+    }
+
+    /// The built-in handler, or `nil` for a proxied route.
+    public var handler: BuiltInHandlerName? {
+        if case .handler(let name) = self.action { name } else { nil }
+    }
+
+    /// How the route proxies, or `nil` for a built-in handler.
+    public var proxy: RouteProxyConfiguration? {
+        if case .upstream(let proxy) = self.action { proxy } else { nil }
+    }
+}
+
+/// What answers a route's requests: exactly one of `handler` or `upstream` in the file.
+public enum RouteAction: Sendable, Equatable {
+    case handler(BuiltInHandlerName)
+    case upstream(RouteProxyConfiguration)
 }
 
 /// The `match` object of a route.

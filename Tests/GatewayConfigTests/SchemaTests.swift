@@ -26,11 +26,17 @@ struct SchemaTests {
     }
 
     /// Records the property names of every object schema by its location
-    /// (`listeners[].tls`), checking that each refuses unknown keys as the decoder does.
+    /// (`listeners[].tls`, `upstreams{}.targets[]`), checking that each refuses
+    /// unknown keys as the decoder does.
     static func collectObjects(
         _ node: [String: Any], at location: String, root: [String: Any], into found: inout [String: Set<String>]
     ) throws {
         let node = try resolve(node, root: root)
+        // An object keyed by name (`upstreams`): every value has the same schema.
+        if node["properties"] == nil, let values = node["additionalProperties"] as? [String: Any] {
+            try collectObjects(values, at: location + "{}", root: root, into: &found)
+            return
+        }
         guard let properties = node["properties"] as? [String: Any] else { return }
         #expect(node["additionalProperties"] as? Bool == false, "\(location) must refuse unknown keys")
         found[location] = Set(properties.keys)

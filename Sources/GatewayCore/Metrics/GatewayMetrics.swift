@@ -1,3 +1,4 @@
+public import GatewayProxy
 public import Prometheus
 
 /// Every metric the gateway exports, registered in one Prometheus registry with
@@ -43,6 +44,25 @@ public final class GatewayMetrics: Sendable {
         self.registry.makeGauge(descriptor: Self.certificateExpiryDescriptor, labels: [("name", name)])
     }
 
+    // MARK: Upstreams (asked once per label set by each loop's `UpstreamPool`)
+
+    public func upstreamRequests(upstream: String, target: String, code: String) -> Counter {
+        self.registry.makeCounter(
+            descriptor: Self.upstreamRequestsDescriptor,
+            labels: [("upstream", upstream), ("target", target), ("code", code)])
+    }
+
+    public func upstreamRequestDuration(upstream: String) -> DurationHistogram {
+        self.registry.makeDurationHistogram(
+            descriptor: Self.upstreamRequestDurationDescriptor, labels: [("upstream", upstream)],
+            buckets: Self.durationBuckets)
+    }
+
+    public func upstreamConnections(upstream: String, state: String) -> Gauge {
+        self.registry.makeGauge(
+            descriptor: Self.upstreamConnectionsDescriptor, labels: [("upstream", upstream), ("state", state)])
+    }
+
     /// Renders the Prometheus text exposition.
     public func render() -> [UInt8] {
         self.registry.emitToBuffer()
@@ -75,12 +95,31 @@ public final class GatewayMetrics: Sendable {
         namespace: "gateway", subsystem: "tls", metricName: "handshake_duration", unitName: "seconds",
         helpText: "Time from connection accept to a completed TLS handshake.")
     }
+    static var upstreamRequestsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "gateway", subsystem: "upstream", metricName: "requests", unitName: "total",
+        helpText:
+            "Requests sent to upstreams, by upstream, target and status code (error or timeout when no response came).")
+    }
+    static var upstreamRequestDurationDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "gateway", subsystem: "upstream", metricName: "request_duration", unitName: "seconds",
+        helpText: "Time from a proxied request starting to its upstream response ending, by upstream.")
+    }
+    static var upstreamConnectionsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "gateway", subsystem: "upstream", metricName: "connections", unitName: "",
+        helpText:
+            "Connections to upstreams, by upstream and state (idle in the pool, or active: serving or connecting).")
+    }
     static var certificateExpiryDescriptor: MetricNameDescriptor {
         MetricNameDescriptor(
         namespace: "gateway", subsystem: "tls", metricName: "certificate_expiry_timestamp", unitName: "seconds",
         helpText: "When each served certificate expires, as a Unix timestamp, by certificate name.")
     }
 }
+
+extension GatewayMetrics: UpstreamMetricsSource {}
 
 /// Per-connection cache of the counters and histograms a connection's requests
 /// update, so the hot path does one small dictionary lookup and an atomic

@@ -1,20 +1,28 @@
+import GatewayConfig
 import GatewayHandlers
+import GatewayProxy
+import GatewayTLS
 import NIOCore
 import NIOHTTP1
 import Prometheus
 
 /// The gateway's per-connection request handler: routes each request with the
-/// current `GatewayState`, applies the limits, answers from the route's handler
-/// or with a JSON error, and records metrics and the access log.
+/// current `GatewayState`, applies the limits, answers from the route's handler,
+/// proxies to the route's upstream, or answers with a JSON error, and records
+/// metrics and the access log.
 ///
 /// Sits right above NIO's HTTP request decoder and writes serialized responses
-/// (`HTTPResponseSerializer`) as bytes. Handlers answer synchronously, so
-/// pipelined requests are answered in order as they are decoded; responses
-/// written during one read are flushed together at `channelReadComplete`.
+/// (`HTTPResponseSerializer`, `ProxyResponseWriter`) as bytes. Built-in handlers
+/// answer synchronously, so their pipelined requests are answered as they are
+/// decoded; responses written during one read are flushed together at
+/// `channelReadComplete`. While a proxied response is in flight, further
+/// pipelined requests are queued (and reading stops) until it is done, so
+/// answers stay in order.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
-final class GatewayHTTPHandler: ChannelInboundHandler {
+final class GatewayHTTPHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -26,6 +34,17 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case discarding
         /// A response said `Connection: close`; nothing more is read or answered.
         case closed
+        /// A request sent to an upstream: its body streams up, its response down.
+        case proxying(Request, ProxiedRequest)
+    }
+
+    /// Why the handler is not asking the client for more bytes (a bit set).
+    private struct ReadHolds: OptionSet {
+        let rawValue: UInt8
+        /// Pipelined requests wait in `pipelined` behind a proxied response.
+        static let pipelined = ReadHolds(rawValue: 1)
+        /// The upstream connection does not take more request body now.
+        static let upstreamFull = ReadHolds(rawValue: 2)
     }
 
     /// What the handler knows of the request being served.
@@ -57,6 +76,21 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     private var inRead = false
     private var needsFlush = false
 
+    // Proxying. None of this is touched on the built-in path.
+    /// Request parts that arrived behind a proxied request, answered after it.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Set while a proxied request's response is still coming: new parts queue.
+    private var queueing = false
+    private var drainingQueue = false
+    private var readHolds: ReadHolds = []
+    private var readPending = false
+    /// This loop's pools, by `ProxyRoute.upstreamIndex`, for the state they came from.
+    private var poolsState: GatewayState?
+    private var pools: [UpstreamPool?] = []
+    private var scheme: String?
+    /// For the upstream's callbacks, which come from the upstream channel.
+    private var context: ChannelHandlerContext?
+
     init(
         stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
         clock: ConnectionClock
@@ -71,6 +105,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     // MARK: Connection lifetime
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { self.connectionOpened(context: context) }
     }
 
@@ -81,10 +116,16 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.connectionClosed()
+        if case .proxying(_, let proxied) = self.state {
+            proxied.exchange?.abort()
+            self.state = .closed
+        }
+        self.pipelined.removeAll()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.connectionClosed()
     }
 
@@ -120,6 +161,8 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case .collecting: phase = .receivingBody
         case .discarding: phase = .discardingBody
         case .closed: phase = .other
+        case .proxying(_, let proxied):
+            phase = !proxied.requestEnded && self.readHolds.isEmpty ? .receivingBody : .other
         }
         switch self.clock.check(phase: phase, activity: self.activity, now: .now()) {
         case .ok(let next):
@@ -130,7 +173,16 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case .requestTimeout:
             let request: Request
             var error = GatewayError.requestTimeout
-            if case .collecting(let collecting, _) = self.state {
+            if case .proxying(let proxying, let proxied) = self.state {
+                proxied.exchange?.abort()
+                guard !proxied.responseStarted else {
+                    self.state = .closed
+                    context.close(promise: nil)
+                    return
+                }
+                request = proxying
+                error = .bodyTimeout
+            } else if case .collecting(let collecting, _) = self.state {
                 request = collecting
                 error = .bodyTimeout
             } else {
@@ -153,7 +205,17 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inRead = true
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if self.queueing || !self.pipelined.isEmpty {
+            self.pipelined.append(part)
+            self.readHolds.insert(.pipelined)
+            return
+        }
+        self.handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.received(head: head, context: context)
         case .body(let chunk):
@@ -170,6 +232,31 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .proxying(_, let proxied) = self.state {
+            proxied.exchange?.clientWritabilityChanged(context.channel.isWritable)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Reading from the client pauses while `readHolds` is not empty.
+    func read(context: ChannelHandlerContext) {
+        if self.readHolds.isEmpty {
+            context.read()
+        } else {
+            self.readPending = true
+        }
+    }
+
+    private func releaseReadHold(_ hold: ReadHolds, context: ChannelHandlerContext) {
+        guard self.readHolds.contains(hold) else { return }
+        self.readHolds.remove(hold)
+        if self.readHolds.isEmpty && self.readPending {
+            self.readPending = false
+            context.read()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -232,6 +319,10 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
                 self.answerExpectation(head: head, context: context)
             }
             self.clock.lastBodyBytes = request.startedAt
+            if let proxy = state.routes[route].proxy {
+                self.startProxying(request, proxy: proxy, path: target.path, context: context)
+                return
+            }
             self.state = .collecting(request, body: nil)
         case .methodNotAllowed(let allowed):
             self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
@@ -256,6 +347,10 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     }
 
     private func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
+        if case .proxying(let request, let proxied) = self.state {
+            self.proxied(body: chunk, request: request, proxied, context: context)
+            return
+        }
         guard case .collecting(let request, var body) = self.state else { return }
         if (body?.readableBytes ?? 0) + chunk.readableBytes > request.state.maxBodyBytes {
             self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
@@ -284,13 +379,17 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case .collecting(let request, let body):
             self.state = .idle
             self.dispatch(request, body: body, context: context)
+        case .proxying(_, let proxied):
+            proxied.requestEnded = true
+            self.queueing = true
+            proxied.exchange?.sendEnd()
         }
     }
 
     // MARK: Answering
 
     private func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let route = request.state.routes[request.route]
+        guard let handler = request.state.routes[request.route].handler else { return }
         let builtIn = BuiltInRequest(
             method: request.head.method.rawValue,
             pathParameters: request.parameters,
@@ -298,7 +397,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
             contentType: request.head.headers.first(name: "content-type").map { Substring($0) },
             body: body
         )
-        let response = route.handler.respond(to: builtIn, allocator: context.channel.allocator)
+        let response = handler.respond(to: builtIn, allocator: context.channel.allocator)
         self.write(
             status: HTTPResponseStatus(statusCode: response.status), contentType: response.contentType,
             body: response.body, extraHeaders: response.extraHeaders, request: request, requestID: nil,
@@ -314,11 +413,12 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
     }
 
     private func respond(
-        with error: GatewayError, allow: [String] = [], to request: Request, context: ChannelHandlerContext
+        with error: GatewayError, allow: [String] = [], to request: Request, requestID: String? = nil,
+        context: ChannelHandlerContext
     ) {
         var request = request
         if error.closesConnection { request.keepAlive = false }
-        let requestID = self.requestID(for: request.head)
+        let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
         let extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
         self.write(
@@ -420,5 +520,218 @@ final class GatewayHTTPHandler: ChannelInboundHandler {
         case .GET, .HEAD, .POST, .PUT, .PATCH, .DELETE, .OPTIONS, .TRACE, .CONNECT: return method.rawValue
         default: return "OTHER"
         }
+    }
+}
+
+// MARK: Proxying
+
+/// The client side of one proxied request: what the handler has sent of the
+/// response, and how it frames the rest.
+final class ProxiedRequest {
+    /// Nil once the exchange is over.
+    var exchange: UpstreamExchange?
+    let requestID: String
+    let responseRules: HeaderRules
+    var requestEnded = false
+    var bodyBytesReceived = 0
+    var responseStarted = false
+    var status = HTTPResponseStatus.ok
+    var framing = ProxyResponseWriter.Framing.none
+    var keepAlive = true
+    var bytesSent = 0
+    /// A chunk was sent, so the next size line starts with its CRLF.
+    var afterChunk = false
+    /// When the connection closes after the response: the last write, to close after it.
+    var lastWrite: EventLoopFuture<Void>?
+
+    init(requestID: String, responseRules: HeaderRules) {
+        self.requestID = requestID
+        self.responseRules = responseRules
+    }
+}
+
+extension GatewayHTTPHandler: UpstreamExchangeDelegate {
+    private func startProxying(_ request: Request, proxy: ProxyRoute, path: Substring, context: ChannelHandlerContext) {
+        let requestID = self.requestID(for: request.head)
+        if self.clientAddress == nil {
+            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        }
+        if self.scheme == nil {
+            let tls = (try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self)) != nil
+            self.scheme = tls ? "https" : "http"
+        }
+        let head = proxy.upstreamHead(
+            client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
+            clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID)
+        let proxied = ProxiedRequest(requestID: requestID, responseRules: proxy.responseRules)
+        let exchange = UpstreamExchange(
+            pool: self.pool(for: proxy, state: request.state, context: context), head: head,
+            requestTimeout: proxy.requestTimeout, delegate: self)
+        proxied.exchange = exchange
+        self.state = .proxying(request, proxied)
+        exchange.start()
+    }
+
+    /// This loop's pool for the route's upstream, kept per connection so the
+    /// group's lock is taken once per connection, not per request.
+    private func pool(for proxy: ProxyRoute, state: GatewayState, context: ChannelHandlerContext) -> UpstreamPool {
+        if self.poolsState !== state {
+            self.poolsState = state
+            self.pools = Array(repeating: nil, count: state.upstreams.count)
+        }
+        if let pool = self.pools[proxy.upstreamIndex] { return pool }
+        let pool = proxy.group.pool(on: context.eventLoop, metrics: self.metrics)
+        self.pools[proxy.upstreamIndex] = pool
+        return pool
+    }
+
+    private func proxied(
+        body chunk: ByteBuffer, request: Request, _ proxied: ProxiedRequest, context: ChannelHandlerContext
+    ) {
+        proxied.bodyBytesReceived += chunk.readableBytes
+        if proxied.bodyBytesReceived > request.state.maxBodyBytes {
+            proxied.exchange?.abort()
+            proxied.exchange = nil
+            self.releaseReadHold(.upstreamFull, context: context)
+            if proxied.responseStarted {
+                self.state = .closed
+                context.close(promise: nil)
+            } else {
+                self.respond(
+                    with: .payloadTooLarge(limit: request.state.maxBodyBytes), to: request,
+                    requestID: proxied.requestID, context: context)
+            }
+            return
+        }
+        guard let exchange = proxied.exchange else { return }  // answered early: drop the rest
+        exchange.sendBody(chunk)
+        if !exchange.upstreamIsWritable { self.readHolds.insert(.upstreamFull) }
+    }
+
+    private func writeToClient(_ buffer: ByteBuffer, _ proxied: ProxiedRequest, context: ChannelHandlerContext) {
+        if proxied.keepAlive {
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+        } else {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.write(self.wrapOutboundOut(buffer), promise: promise)
+            proxied.lastWrite = promise.futureResult
+        }
+    }
+
+    /// Flushes, then closes once the last write is out (NIO drops unwritten data on close).
+    private func closeAfterResponse(_ proxied: ProxiedRequest, context: ChannelHandlerContext) {
+        self.state = .closed
+        self.queueing = false
+        self.pipelined.removeAll()
+        context.flush()
+        if let last = proxied.lastWrite {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            last.whenComplete { _ in loopBound.value.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
+        proxied.responseStarted = true
+        proxied.status = head.status
+        proxied.framing = ProxyResponseWriter.framing(
+            for: head, method: request.head.method, clientVersion: request.head.version)
+        let keepAlive = request.keepAlive && !self.draining && proxied.framing != .untilClose
+        proxied.keepAlive = keepAlive
+        let connection: ProxyResponseWriter.Connection =
+            !keepAlive ? .close : request.head.version.minor == 0 ? .keepAliveHTTP10 : .keepAlive
+        let buffer = ProxyResponseWriter.serializeHead(
+            head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
+            rules: proxied.responseRules, allocator: context.channel.allocator)
+        self.writeToClient(buffer, proxied, context: context)
+    }
+
+    func upstreamResponseBody(_ chunk: ByteBuffer) {
+        guard case .proxying(_, let proxied) = self.state, let context = self.context else { return }
+        switch proxied.framing {
+        case .none:
+            return
+        case .chunked:
+            guard chunk.readableBytes > 0 else { return }
+            self.writeToClient(
+                ProxyResponseWriter.chunkHeader(
+                    size: chunk.readableBytes, afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
+                proxied, context: context)
+            proxied.afterChunk = true
+        case .contentLength, .untilClose:
+            break
+        }
+        proxied.bytesSent += chunk.readableBytes
+        self.writeToClient(chunk, proxied, context: context)
+    }
+
+    func upstreamReadComplete() {
+        guard case .proxying(_, let proxied) = self.state, let context = self.context else { return }
+        context.flush()
+        if !context.channel.isWritable { proxied.exchange?.clientWritabilityChanged(false) }
+    }
+
+    func upstreamResponseEnd() {
+        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
+        if proxied.framing == .chunked {
+            self.writeToClient(
+                ProxyResponseWriter.lastChunk(afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
+                proxied, context: context)
+        }
+        proxied.exchange = nil
+        self.finished(
+            request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID, context: context)
+        self.releaseReadHold(.upstreamFull, context: context)
+        guard proxied.keepAlive && !self.draining else {
+            self.closeAfterResponse(proxied, context: context)
+            return
+        }
+        context.flush()
+        self.queueing = false
+        self.state = proxied.requestEnded ? .idle : .discarding
+        self.drainPipelined(context: context)
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure, responseStarted: Bool) {
+        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
+        proxied.exchange = nil
+        self.releaseReadHold(.upstreamFull, context: context)
+        if responseStarted {
+            // Part of the response is out: the client can only learn of the failure by the close.
+            self.finished(
+                request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID,
+                context: context)
+            proxied.keepAlive = false
+            self.closeAfterResponse(proxied, context: context)
+            return
+        }
+        self.queueing = false
+        self.state = proxied.requestEnded ? .idle : .discarding
+        self.respond(with: .forUpstream(failure), to: request, requestID: proxied.requestID, context: context)
+        self.drainPipelined(context: context)
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        guard let context = self.context else { return }
+        if writable {
+            self.releaseReadHold(.upstreamFull, context: context)
+        } else {
+            self.readHolds.insert(.upstreamFull)
+        }
+    }
+
+    /// Answers the requests that queued behind a proxied one, in order, until
+    /// another proxied request has to wait for its upstream.
+    private func drainPipelined(context: ChannelHandlerContext) {
+        guard !self.drainingQueue else { return }
+        self.drainingQueue = true
+        defer { self.drainingQueue = false }
+        while !self.queueing, !self.isClosed, let part = self.pipelined.popFirst() {
+            self.handle(part, context: context)
+        }
+        if self.isClosed { self.pipelined.removeAll() }
+        if self.pipelined.isEmpty { self.releaseReadHold(.pipelined, context: context) }
     }
 }

@@ -40,7 +40,7 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         self.accessLog = accessLog
         self.metrics = metrics
-        self.running = RunningListeners(configuration: configuration)
+        self.running = RunningListeners(configuration: configuration, state: state)
         self.reloader = ConfigurationReloader(
             file: configurationFile, metrics: ReloadMetrics(metrics: metrics, fingerprint: configuration.fingerprint),
             logger: logger)
@@ -152,7 +152,7 @@ public final class GatewayServer: Sendable {
         var problems: [ConfigurationProblem] = []
         var state: GatewayState?
         do {
-            state = try GatewayState(configuration: configuration)
+            state = try GatewayState(configuration: configuration, reusing: self.running.state)
         } catch let error as GatewayStateError {
             problems += error.problems
         } catch {
@@ -224,6 +224,7 @@ public final class GatewayServer: Sendable {
             self.running.listener(named: listener.name)?.settings.current = prepared.listenerSettings[listener.name]!
         }
         self.running.configuration = new
+        self.running.state = prepared.state
         self.updateCertificateExpiry(old: old, new: prepared)
 
         for name in changes.listenersToUnbind {
@@ -370,12 +371,20 @@ final class RunningListener: Sendable {
 final class RunningListeners: @unchecked Sendable {
     private let lock = NSLock()
     private var _configuration: GatewayConfiguration
+    private var _state: GatewayState
     private var listeners: [RunningListener] = []
     private var admin: (any Channel)?
     private var _shuttingDown = false
 
-    init(configuration: GatewayConfiguration) {
+    init(configuration: GatewayConfiguration, state: GatewayState) {
         self._configuration = configuration
+        self._state = state
+    }
+
+    /// The compiled state serving now; a reload builds on it so unchanged upstream pools are kept.
+    var state: GatewayState {
+        get { self.lock.withLock { self._state } }
+        set { self.lock.withLock { self._state = newValue } }
     }
 
     var configuration: GatewayConfiguration {

@@ -1,5 +1,6 @@
 public import GatewayConfig
 import GatewayHandlers
+import GatewayProxy
 import NIOCore
 
 /// One configuration, compiled: the route table, each route's handler, the
@@ -14,8 +15,21 @@ public final class GatewayState: Sendable {
     let maxBodyBytes: Int
     let accessLogEnabled: Bool
 
-    public init(configuration: GatewayConfiguration) throws {
+    /// The upstreams' groups (pools live there), by position for `ProxyRoute.upstreamIndex`.
+    let upstreams: [UpstreamGroup]
+    let upstreamGroups: UpstreamGroups
+
+    /// `previous` is the state this one replaces (a reload): upstreams whose
+    /// configuration did not change keep their pools and connections.
+    public init(configuration: GatewayConfiguration, reusing previous: GatewayState? = nil) throws {
         self.configuration = configuration
+        // MARK: Upstreams
+        let upstreamGroups = UpstreamGroups.compile(configuration.upstreams, reusing: previous?.upstreamGroups)
+        let upstreams = configuration.upstreams.map { upstreamGroups.byName[$0.name]! }
+        let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
+        self.upstreamGroups = upstreamGroups
+        self.upstreams = upstreams
+
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
         var problems: [ConfigurationProblem] = []
@@ -25,15 +39,25 @@ public final class GatewayState: Sendable {
             case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
             case .prefix: parameterNames = []
             }
+            let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
+            if let proxy = route.proxy {
+                // The decoder checked the name, so the group exists.
+                let upstream = upstreamIndex[proxy.upstream]!
+                let proxyRoute = ProxyRoute(
+                    configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
+                routes.append(CompiledRoute(name: route.name, handler: nil, proxy: proxyRoute))
+                tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
+                continue
+            }
+            guard let handlerName = route.handler else { continue }
             let handler: any BuiltInHandler
             do {
-                handler = try BuiltInHandlers.make(name: route.handler.rawValue, pathParameterNames: parameterNames)
+                handler = try BuiltInHandlers.make(name: handlerName.rawValue, pathParameterNames: parameterNames)
             } catch {
                 problems.append(ConfigurationProblem(path: "routes[\(index)].handler", message: "\(error)"))
                 continue
             }
-            let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
-            routes.append(CompiledRoute(name: route.name, handler: handler))
+            routes.append(CompiledRoute(name: route.name, handler: handler, proxy: nil))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
@@ -51,10 +75,12 @@ public struct GatewayStateError: Error, CustomStringConvertible {
     public var description: String { self.problems.map(\.description).joined(separator: "\n") }
 }
 
-/// A route ready to serve: its name (for metrics and logs) and what answers it.
+/// A route ready to serve: its name (for metrics and logs) and what answers
+/// it, a built-in handler or an upstream.
 struct CompiledRoute: Sendable {
     let name: String
-    let handler: any BuiltInHandler
+    let handler: (any BuiltInHandler)?
+    let proxy: ProxyRoute?
 }
 
 extension PathPattern {

@@ -1,0 +1,84 @@
+import GatewayConfig
+
+/// Picks the target of an upstream for each request. One per upstream per event
+/// loop (inside `UpstreamPool`), so it needs no lock; balancing is exact per loop
+/// and, with the accept spread across loops, close to exact overall.
+struct LoadBalancer {
+    private let weights: [Int]
+    private let totalWeight: Int
+    private let algorithm: LoadBalancingAlgorithm
+    /// Smooth weighted round robin state (nginx's): each pick adds every weight
+    /// and takes the largest, then subtracts the total from it.
+    private var current: [Int]
+    private var random: Xoshiro256
+
+    init(weights: [Int], algorithm: LoadBalancingAlgorithm) {
+        precondition(!weights.isEmpty && weights.allSatisfy { $0 > 0 }, "the decoder checks targets and weights")
+        self.weights = weights
+        self.totalWeight = weights.reduce(0, +)
+        self.algorithm = algorithm
+        self.current = Array(repeating: 0, count: weights.count)
+        self.random = Xoshiro256()
+    }
+
+    /// The index of the target for the next request; `inFlight[i]` is the number
+    /// of requests target `i` is serving on this loop (used by least-request).
+    mutating func pick(inFlight: [Int]) -> Int {
+        if self.weights.count == 1 { return 0 }
+        switch self.algorithm {
+        case .roundRobin:
+            return self.pickRoundRobin()
+        case .leastRequest:
+            return self.pickLeastRequest(inFlight: inFlight)
+        }
+    }
+
+    private mutating func pickRoundRobin() -> Int {
+        var best = 0
+        for index in self.weights.indices {
+            self.current[index] += self.weights[index]
+            if self.current[index] > self.current[best] { best = index }
+        }
+        self.current[best] -= self.totalWeight
+        return best
+    }
+
+    /// Power of two choices: two distinct random targets, the one with fewer
+    /// requests in flight per unit of weight wins; ties go by weight.
+    private mutating func pickLeastRequest(inFlight: [Int]) -> Int {
+        let count = UInt64(self.weights.count)
+        let first = Int(self.random.next() % count)
+        var second = Int(self.random.next() % (count - 1))
+        if second >= first { second += 1 }
+        // Compare inFlight[a] / weight[a] with inFlight[b] / weight[b] without dividing.
+        let a = (inFlight[first] + 1) * self.weights[second]
+        let b = (inFlight[second] + 1) * self.weights[first]
+        if a != b { return a < b ? first : second }
+        return self.weights[first] >= self.weights[second] ? first : second
+    }
+}
+
+/// xoshiro256**: a fast generator seeded once from the system's, so picking
+/// makes no system call.
+struct Xoshiro256 {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        self.state = (system.next(), system.next(), system.next(), system.next() | 1)
+    }
+
+    mutating func next() -> UInt64 {
+        let result = Self.rotl(self.state.1 &* 5, 7) &* 9
+        let t = self.state.1 << 17
+        self.state.2 ^= self.state.0
+        self.state.3 ^= self.state.1
+        self.state.1 ^= self.state.2
+        self.state.0 ^= self.state.3
+        self.state.2 ^= t
+        self.state.3 = Self.rotl(self.state.3, 45)
+        return result
+    }
+
+    private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+}

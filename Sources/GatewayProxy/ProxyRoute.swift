@@ -1,0 +1,113 @@
+public import GatewayConfig
+public import NIOCore
+public import NIOHTTP1
+
+/// A proxied route, compiled once per configuration: its upstream, how the
+/// path is rewritten, its timeout and header rules.
+public struct ProxyRoute: Sendable {
+    public let group: UpstreamGroup
+    /// The upstream's position in `GatewayState`'s upstream list, so a connection
+    /// can keep this loop's pool in an array instead of asking the group per request.
+    public let upstreamIndex: Int
+    public let requestTimeout: TimeAmount
+    public let requestRules: HeaderRules
+    public let responseRules: HeaderRules
+    private let rewrite: PathRewrite
+    /// The matched prefix (prefix routes); nil for a `path` route.
+    private let prefix: String?
+    /// `Host` to send when the client sent none (HTTP/1.0): the first target.
+    private let defaultHost: String
+
+    public init(configuration: RouteProxyConfiguration, match: PathPattern, group: UpstreamGroup, upstreamIndex: Int) {
+        self.group = group
+        self.upstreamIndex = upstreamIndex
+        self.requestTimeout = TimeAmount(configuration.requestTimeout)
+        self.requestRules = configuration.requestHeaders
+        self.responseRules = configuration.responseHeaders
+        self.rewrite = configuration.pathRewrite
+        if case .prefix(let prefix) = match { self.prefix = prefix } else { self.prefix = nil }
+        self.defaultHost = group.targets[0].label
+    }
+
+    /// The origin-form target sent upstream: the path rewritten as configured,
+    /// the query as sent. `path` is the raw path the route matched, or the
+    /// decoded one when only that matched.
+    public func upstreamTarget(path: Substring, query: Substring?) -> String {
+        var result: String
+        switch self.rewrite {
+        case .none:
+            result = String(path)
+        case .stripPrefix:
+            result = String(self.afterPrefix(path))
+            if !result.hasPrefix("/") { result = "/" + result }
+        case .replace(let replacement):
+            if self.prefix != nil {
+                result = replacement + self.afterPrefix(path)
+            } else {
+                result = replacement
+            }
+        }
+        if let query {
+            result += "?"
+            result += query
+        }
+        return result
+    }
+
+    private func afterPrefix(_ path: Substring) -> Substring {
+        guard let prefix = self.prefix, path.hasPrefix(prefix) else { return path }
+        return path.dropFirst(prefix.count)
+    }
+
+    /// The request head for the upstream (RFC 9110 §7.6): hop-by-hop fields and
+    /// those named in `Connection` removed, `Expect` answered by the gateway and
+    /// not forwarded, `X-Forwarded-For` appended, `X-Forwarded-Proto`,
+    /// `X-Forwarded-Host` set, a `Forwarded` element appended, `X-Request-Id`
+    /// set; `Host` passed through. Then the route's rules: remove, set, add.
+    public func upstreamHead(
+        client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String
+    ) -> HTTPRequestHead {
+        let dropped = ProxyHeaders.connectionTokens(head.headers)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 6)
+        var forwardedFor: String?
+        var forwarded: String?
+        var host: String?
+        var chunked = false
+        for (name, value) in head.headers {
+            switch ProxyHeaders.classify(name) {
+            case .hopByHop:
+                if name.caseInsensitiveEquals("transfer-encoding") { chunked = true }
+                continue
+            case .expect, .forwardedHost, .forwardedProto, .requestID:
+                continue
+            case .forwardedFor:
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                continue
+            case .forwarded:
+                forwarded = forwarded.map { $0 + ", " + value } ?? value
+                continue
+            case .host:
+                if host == nil { host = value }
+            case .other:
+                if !dropped.isEmpty, dropped.contains(name.lowercased()) { continue }
+            }
+            headers.add(name: name, value: value)
+        }
+        if host == nil { headers.add(name: "host", value: self.defaultHost) }
+        let ip = clientIP ?? "unknown"
+        headers.add(name: "x-forwarded-for", value: forwardedFor.map { $0 + ", " + ip } ?? ip)
+        headers.add(name: "x-forwarded-proto", value: scheme)
+        if let host { headers.add(name: "x-forwarded-host", value: host) }
+        var element = "for=" + ProxyHeaders.forwardedNode(ip) + ";proto=" + scheme
+        if let host { element += ";host=" + ProxyHeaders.quotedIfNeeded(host) }
+        headers.add(name: "forwarded", value: forwarded.map { $0 + ", " + element } ?? element)
+        headers.add(name: "x-request-id", value: requestID)
+        // NIO's encoder frames a body by these: keep the client's chunked body chunked.
+        if chunked && !headers.contains(name: "content-length") {
+            headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        if !self.requestRules.isEmpty { ProxyHeaders.apply(self.requestRules, to: &headers) }
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+
+/// One keep-alive HTTP/1.1 connection to a target, and the handler at the top
+/// of its pipeline (above NIO's `HTTPRequestEncoder` and `HTTPResponseDecoder`).
+///
+/// Belongs to one `UpstreamPool` and so to one event loop; every call is made
+/// there. While it serves a request it passes the response parts to its
+/// `UpstreamExchange`; while idle in the pool, any byte or close from the
+/// upstream makes it leave the pool.
+///
+/// Reads are gated (`holdReads`/`resumeReads`) so a slow client stops the
+/// gateway reading from the upstream: TCP backpressure then reaches the upstream.
+final class UpstreamConnection: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let target: Int
+    private weak var pool: UpstreamPool?
+    private var context: ChannelHandlerContext?
+    /// The request being served; nil while idle.
+    var exchange: UpstreamExchange?
+    /// Requests served before the current one: a reused connection may have been
+    /// closed by the upstream just as it was picked.
+    private(set) var requestsServed = 0
+    /// When it went back to the pool.
+    var idleSince = NIODeadline.now()
+    private(set) var isOpen = true
+    private var readsHeld = false
+    private var readPending = false
+
+    init(target: Int, pool: UpstreamPool) {
+        self.target = target
+        self.pool = pool
+    }
+
+    // MARK: Used by the pool and the exchange
+
+    var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    func startServing(_ exchange: UpstreamExchange) {
+        self.exchange = exchange
+        self.requestsServed += 1
+    }
+
+    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+        guard let context = self.context else { return }
+        context.write(self.wrapOutboundOut(part), promise: nil)
+        if flush { context.flush() }
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    /// Stops asking the socket for data until `resumeReads`.
+    func holdReads() {
+        self.readsHeld = true
+    }
+
+    func resumeReads() {
+        guard self.readsHeld else { return }
+        self.readsHeld = false
+        if self.readPending, let context = self.context {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    func close() {
+        guard self.isOpen else { return }
+        self.isOpen = false
+        self.context?.close(promise: nil)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        guard let exchange = self.exchange else {
+            // An idle connection has nothing to say: the stream can't be trusted.
+            self.close()
+            return
+        }
+        exchange.upstreamReceived(part, from: self)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.exchange?.upstreamReadComplete(from: self)
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.exchange?.upstreamWritabilityChanged(context.channel.isWritable, from: self)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isOpen = false
+        let exchange = self.exchange
+        self.exchange = nil
+        self.pool?.connectionClosed(self)
+        exchange?.upstreamFailed(.reset, from: self)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A reset, or bytes NIO's decoder refused: either way this connection is done.
+        let exchange = self.exchange
+        self.exchange = nil
+        exchange?.upstreamFailed(error is HTTPParserError ? .invalidResponse : .reset, from: self)
+        self.close()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readsHeld {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+}

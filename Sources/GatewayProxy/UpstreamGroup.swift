@@ -1,0 +1,100 @@
+public import GatewayConfig
+import NIOConcurrencyHelpers
+public import NIOCore
+import Synchronization
+
+/// One configured upstream, compiled: its targets and settings, and one
+/// `UpstreamPool` per event loop that has proxied to it.
+///
+/// Built once per configuration, off the event loops. A reload builds a new
+/// `GatewayState`; `UpstreamGroups.compile(_:reusing:)` hands it the groups of
+/// the previous state whose configuration did not change, so their warm
+/// connections carry over. A group nobody uses any more retires its pools:
+/// idle connections close, busy ones close when their request is done.
+public final class UpstreamGroup: Sendable {
+    public let configuration: UpstreamConfiguration
+    public var name: String { self.configuration.name }
+    let targets: [UpstreamTarget]
+    private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
+    /// Connections open over all loops, so `deinit` only asks loops to retire
+    /// pools that hold some (after shutdown the loops are gone and none are open).
+    private let openConnections = OpenConnectionCount()
+
+    public init(configuration: UpstreamConfiguration) {
+        self.configuration = configuration
+        self.targets = configuration.targets.map(UpstreamTarget.init)
+    }
+
+    /// This loop's pool, made on first use. Takes a lock, so callers keep the
+    /// result (per connection, see `GatewayHTTPHandler`) instead of asking per request.
+    ///
+    /// Must be called on `eventLoop`.
+    public func pool(on eventLoop: any EventLoop, metrics: any UpstreamMetricsSource) -> UpstreamPool {
+        eventLoop.preconditionInEventLoop()
+        let key = ObjectIdentifier(eventLoop)
+        return self.pools.withLockedValue { pools in
+            if let existing = pools[key] { return existing.value }
+            let pool = UpstreamPool(
+                configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics,
+                openConnections: self.openConnections)
+            pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
+            return pool
+        }
+    }
+
+    deinit {
+        guard self.openConnections.value.load(ordering: .relaxed) > 0 else { return }
+        for bound in self.pools.withLockedValue({ Array($0.values) }) {
+            bound.eventLoop.execute { bound.value.retire() }
+        }
+    }
+}
+
+/// The upstream groups of one configuration, by name.
+public struct UpstreamGroups: Sendable {
+    public let byName: [String: UpstreamGroup]
+
+    /// Compiles `configurations`; an upstream whose configuration equals one in
+    /// `previous` keeps that group (and its pools and connections).
+    public static func compile(_ configurations: [UpstreamConfiguration], reusing previous: UpstreamGroups? = nil)
+        -> UpstreamGroups
+    {
+        var byName: [String: UpstreamGroup] = [:]
+        for configuration in configurations {
+            if let old = previous?.byName[configuration.name], old.configuration == configuration {
+                byName[configuration.name] = old
+            } else {
+                byName[configuration.name] = UpstreamGroup(configuration: configuration)
+            }
+        }
+        return UpstreamGroups(byName: byName)
+    }
+
+    public init(byName: [String: UpstreamGroup] = [:]) {
+        self.byName = byName
+    }
+}
+
+/// One target of an upstream: where to connect, and its metric label.
+struct UpstreamTarget: Sendable {
+    let host: String
+    let port: Int
+    /// `host:port`, the `target` label.
+    let label: String
+    /// Resolved once when the host is an IP literal; host names resolve per connection.
+    let address: SocketAddress?
+    let weight: Int
+
+    init(_ configuration: UpstreamTargetConfiguration) {
+        self.host = configuration.address.host
+        self.port = configuration.address.port
+        self.label = configuration.address.description
+        self.address = try? SocketAddress(ipAddress: configuration.address.host, port: configuration.address.port)
+        self.weight = configuration.weight
+    }
+}
+
+/// Open connections of one upstream over all its pools.
+final class OpenConnectionCount: Sendable {
+    let value = Atomic<Int>(0)
+}

@@ -1,0 +1,286 @@
+import GatewayConfig
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import Synchronization
+
+/// The keep-alive connections of one upstream on one event loop, so a request
+/// never leaves its loop and the pool needs no lock: every method must be
+/// called on `eventLoop`.
+///
+/// Bounded by `max_connections_per_loop` (busy, idle and connecting together).
+/// When all are busy a request waits for one (FIFO) up to `connect_timeout`.
+/// Idle connections are reused newest first and closed after `idle_timeout` by
+/// one sweep task per pool, not a timer per connection.
+public final class UpstreamPool {
+    public let eventLoop: any EventLoop
+    let upstreamName: String
+    let targets: [UpstreamTarget]
+    private let connectTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let maxConnections: Int
+    private var balancer: LoadBalancer
+    var metrics: UpstreamPoolMetrics
+
+    /// Idle connections per target, most recently used last.
+    private var idle: [[UpstreamConnection]]
+    /// Requests each target is serving from this loop (least-request reads it).
+    var inFlight: [Int]
+    /// Connections open or opening.
+    private(set) var openConnections = 0
+    private var waiters = CircularBuffer<Waiter>()
+    private var nextWaiterID = 0
+    private var sweep: Scheduled<Void>?
+    /// Set when the upstream's configuration went away in a reload.
+    private var retired = false
+    private let groupOpenConnections: OpenConnectionCount
+
+    typealias Acquired = (Result<UpstreamConnection, UpstreamFailure>) -> Void
+
+    private struct Waiter {
+        var id: Int
+        var target: Int
+        var callback: Acquired
+        var timeout: Scheduled<Void>
+    }
+
+    init(
+        configuration: UpstreamConfiguration, targets: [UpstreamTarget], eventLoop: any EventLoop,
+        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount
+    ) {
+        self.groupOpenConnections = openConnections
+        self.eventLoop = eventLoop
+        self.upstreamName = configuration.name
+        self.targets = targets
+        self.connectTimeout = TimeAmount(configuration.connectTimeout)
+        self.idleTimeout = TimeAmount(configuration.idleTimeout)
+        self.maxConnections = configuration.maxConnectionsPerLoop
+        self.balancer = LoadBalancer(weights: targets.map(\.weight), algorithm: configuration.loadBalancing)
+        self.metrics = UpstreamPoolMetrics(
+            source: metrics, upstream: configuration.name, targetNames: targets.map(\.label))
+        self.idle = Array(repeating: [], count: targets.count)
+        self.inFlight = Array(repeating: 0, count: targets.count)
+    }
+
+    // MARK: Picking and acquiring
+
+    /// The target for the next request, by the upstream's load-balancing algorithm.
+    func pickTarget() -> Int {
+        self.balancer.pick(inFlight: self.inFlight)
+    }
+
+    /// Calls `callback` (on this loop, possibly before returning) with an idle
+    /// connection to `target`, a new one, or a failure. With `fresh`, an idle
+    /// connection is not reused (a retry after a reused one failed).
+    /// Returns an id for `cancel(_:)` when the request had to wait, else nil.
+    @discardableResult
+    func acquire(target: Int, fresh: Bool = false, _ callback: @escaping Acquired) -> Int? {
+        self.eventLoop.assertInEventLoop()
+        if !fresh, let connection = self.takeIdle(target: target) {
+            callback(.success(connection))
+            return nil
+        }
+        if self.openConnections >= self.maxConnections, let victim = self.oldestIdle() {
+            // Full, but with an idle connection to another target: trade it for one to this target.
+            self.removeIdle(victim)
+            victim.close()
+        }
+        if self.openConnections < self.maxConnections {
+            self.connect(target: target, callback)
+            return nil
+        }
+        let id = self.nextWaiterID
+        self.nextWaiterID += 1
+        let timeout = self.eventLoop.assumeIsolated().scheduleTask(in: self.connectTimeout) { [self] in
+            self.waiterTimedOut(id)
+        }
+        self.waiters.append(Waiter(id: id, target: target, callback: callback, timeout: timeout))
+        return id
+    }
+
+    /// Forgets a waiting request (its client went away).
+    func cancel(_ id: Int) {
+        guard let index = self.waiters.firstIndex(where: { $0.id == id }) else { return }
+        self.waiters.remove(at: index).timeout.cancel()
+    }
+
+    private func waiterTimedOut(_ id: Int) {
+        guard let index = self.waiters.firstIndex(where: { $0.id == id }) else { return }
+        self.waiters.remove(at: index).callback(.failure(.poolExhausted))
+    }
+
+    private func takeIdle(target: Int) -> UpstreamConnection? {
+        while let connection = self.idle[target].popLast() {
+            self.metrics.idleConnections.decrement()
+            guard connection.isOpen else {
+                self.metrics.activeConnections.increment()  // balanced by connectionClosed
+                continue
+            }
+            self.metrics.activeConnections.increment()
+            return connection
+        }
+        return nil
+    }
+
+    private func oldestIdle() -> UpstreamConnection? {
+        var oldest: UpstreamConnection?
+        for connections in self.idle {
+            if let first = connections.first, first.idleSince < (oldest?.idleSince ?? .distantFuture) {
+                oldest = first
+            }
+        }
+        return oldest
+    }
+
+    private func removeIdle(_ connection: UpstreamConnection) {
+        guard let index = self.idle[connection.target].firstIndex(where: { $0 === connection }) else { return }
+        self.idle[connection.target].remove(at: index)
+        self.metrics.idleConnections.decrement()
+        // Closing it will report connectionClosed as a busy one: count it so.
+        self.metrics.activeConnections.increment()
+    }
+
+    private func connect(target: Int, _ callback: @escaping Acquired) {
+        self.openConnections += 1
+        self.groupOpenConnections.value.add(1, ordering: .relaxed)
+        self.metrics.activeConnections.increment()
+        let connection = UpstreamConnection(target: target, pool: self)
+        let handler = NIOLoopBound(connection, eventLoop: self.eventLoop)
+        let bootstrap = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(self.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(handler.value)
+                }
+            }
+        let destination = self.targets[target]
+        let connected: EventLoopFuture<any Channel>
+        if let address = destination.address {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: destination.host, port: destination.port)
+        }
+        connected.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success:
+                if self.retired { connection.close() }
+                callback(.success(connection))
+            case .failure(let error):
+                self.openConnections -= 1
+                self.groupOpenConnections.value.subtract(1, ordering: .relaxed)
+                self.metrics.activeConnections.decrement()
+                let failure: UpstreamFailure
+                if let channelError = error as? ChannelError, case .connectTimeout = channelError {
+                    failure = .connectTimeout
+                } else {
+                    failure = .connectFailed(String(describing: error))
+                }
+                callback(.failure(failure))
+                self.serveWaiters()
+            }
+        }
+    }
+
+    // MARK: Returning
+
+    /// Takes a connection back after a request. A reusable one goes to a waiting
+    /// request or the idle list; any other is closed.
+    func release(_ connection: UpstreamConnection, reusable: Bool) {
+        self.eventLoop.assertInEventLoop()
+        connection.exchange = nil
+        connection.resumeReads()
+        guard reusable, connection.isOpen, !self.retired else {
+            connection.close()
+            return
+        }
+        if !self.waiters.isEmpty {
+            let waiter = self.waiters.removeFirst()
+            waiter.timeout.cancel()
+            // The waiter takes what frees up first, whichever target it is to.
+            waiter.callback(.success(connection))
+            return
+        }
+        self.metrics.activeConnections.decrement()
+        self.metrics.idleConnections.increment()
+        connection.idleSince = .now()
+        self.idle[connection.target].append(connection)
+        self.scheduleSweep()
+    }
+
+    /// The channel of `connection` closed (by either side).
+    func connectionClosed(_ connection: UpstreamConnection) {
+        if let index = self.idle[connection.target].firstIndex(where: { $0 === connection }) {
+            self.idle[connection.target].remove(at: index)
+            self.metrics.idleConnections.decrement()
+        } else {
+            self.metrics.activeConnections.decrement()
+        }
+        self.openConnections -= 1
+        self.groupOpenConnections.value.subtract(1, ordering: .relaxed)
+        self.serveWaiters()
+    }
+
+    private func serveWaiters() {
+        guard !self.waiters.isEmpty, self.openConnections < self.maxConnections, !self.retired else { return }
+        let waiter = self.waiters.removeFirst()
+        waiter.timeout.cancel()
+        self.connect(target: waiter.target, waiter.callback)
+    }
+
+    // MARK: Idle timeout and retirement
+
+    private func scheduleSweep() {
+        guard self.sweep == nil else { return }
+        let interval = TimeAmount.nanoseconds(max(self.idleTimeout.nanoseconds / 2, 1_000_000))
+        self.sweep = self.eventLoop.assumeIsolated().scheduleTask(in: interval) { [self] in
+            self.sweep = nil
+            self.closeIdle(olderThan: .now() - self.idleTimeout)
+            if self.idle.contains(where: { !$0.isEmpty }) { self.scheduleSweep() }
+        }
+    }
+
+    private func closeIdle(olderThan cutoff: NIODeadline) {
+        for target in self.idle.indices {
+            // Oldest first: stop at the first one still fresh.
+            while let oldest = self.idle[target].first, oldest.idleSince <= cutoff {
+                self.idle[target].removeFirst()
+                self.metrics.idleConnections.decrement()
+                self.metrics.activeConnections.increment()  // balanced by connectionClosed
+                oldest.close()
+            }
+        }
+    }
+
+    /// The upstream left the configuration: close what is idle, and close the
+    /// rest as their requests finish.
+    func retire() {
+        self.retired = true
+        self.closeIdle(olderThan: .distantFuture)
+        self.sweep?.cancel()
+        self.sweep = nil
+        while !self.waiters.isEmpty {
+            let waiter = self.waiters.removeFirst()
+            waiter.timeout.cancel()
+            waiter.callback(.failure(.poolExhausted))
+        }
+    }
+}
+
+/// Why a request got no (complete) response from its upstream.
+public enum UpstreamFailure: Error, Sendable, Equatable {
+    /// The TCP connection could not be made (refused, unreachable, DNS).
+    case connectFailed(String)
+    case connectTimeout
+    /// Every connection of this loop is busy and none freed up in time.
+    case poolExhausted
+    /// The upstream closed or reset the connection mid-exchange.
+    case reset
+    /// The upstream's bytes are not a valid HTTP/1.1 response.
+    case invalidResponse
+    /// No response head (or no more body) within the route's request timeout.
+    case timeout
+}

@@ -1,0 +1,204 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP/1.1 upstream on 127.0.0.1, port 0, in the test process.
+///
+/// - any path: echoes `{"upstream","method","uri","headers":{name:[values]},"body_bytes","connection"}` as JSON
+/// - `/big?bytes=N`: N bytes of `x` with a Content-Length, written a piece at a time as the socket drains
+/// - `/chunked?parts=N`: N parts of `part-i;` in a chunked body
+/// - `/slow?ms=N`: the echo after N milliseconds
+/// - `/hop`: a response carrying hop-by-hop fields the gateway must remove
+final class ProxyTestUpstream: @unchecked Sendable {
+    let name: String
+    let port: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    private let stats: Stats
+
+    final class Stats: @unchecked Sendable {
+        private let lock = NIOLock()
+        private var _connections = 0
+        private var _requests = 0
+        var connections: Int { self.lock.withLock { self._connections } }
+        var requests: Int { self.lock.withLock { self._requests } }
+        func connected() -> Int {
+            self.lock.withLock {
+                self._connections += 1; return self._connections
+            }
+        }
+        func requested() { self.lock.withLock { self._requests += 1 } }
+    }
+
+    var connections: Int { self.stats.connections }
+    var requests: Int { self.stats.requests }
+
+    static func start(name: String = "a") async throws -> ProxyTestUpstream {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let stats = Stats()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                let id = stats.connected()
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(
+                        Handler(name: name, connection: id, stats: stats))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return ProxyTestUpstream(
+            name: name, port: channel.localAddress!.port!, group: group, channel: channel, stats: stats)
+    }
+
+    private init(name: String, port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel, stats: Stats) {
+        self.name = name
+        self.port = port
+        self.group = group
+        self.channel = channel
+        self.stats = stats
+    }
+
+    var address: String { "127.0.0.1:\(self.port)" }
+
+    func stop() async {
+        try? await self.channel.close()
+        try? await self.group.shutdownGracefully()
+    }
+
+    /// A port nothing listens on (bound, then closed).
+    static func closedPort() async throws -> Int {
+        let upstream = try await ProxyTestUpstream.start()
+        let port = upstream.port
+        await upstream.stop()
+        return port
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let name: String
+        let connection: Int
+        let stats: Stats
+        var head: HTTPRequestHead?
+        var bodyBytes = 0
+
+        init(name: String, connection: Int, stats: Stats) {
+            self.name = name
+            self.connection = connection
+            self.stats = stats
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                self.bodyBytes = 0
+            case .body(let chunk):
+                self.bodyBytes += chunk.readableBytes
+            case .end:
+                self.stats.requested()
+                self.respond(context: context)
+            }
+        }
+
+        private func query(_ key: String) -> Int? {
+            guard let uri = self.head?.uri, let components = URLComponents(string: uri) else { return nil }
+            return components.queryItems?.first(where: { $0.name == key })?.value.flatMap { Int($0) }
+        }
+
+        private func respond(context: ChannelHandlerContext) {
+            guard let head = self.head else { return }
+            let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+            switch path {
+            case "/big":
+                self.sendBig(bytes: self.query("bytes") ?? 1_000_000, context: context)
+            case "/chunked":
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "text/plain")
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
+                for index in 0..<(self.query("parts") ?? 3) {
+                    context.write(
+                        self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "part-\(index);")))), promise: nil)
+                }
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            case "/slow":
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(self.query("ms") ?? 1000))) {
+                    let (handler, context) = loopBound.value
+                    handler.sendEcho(head: head, context: context)
+                }
+            case "/hop":
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "text/plain")
+                headers.add(name: "content-length", value: "2")
+                headers.add(name: "connection", value: "x-hop")
+                headers.add(name: "x-hop", value: "secret")
+                headers.add(name: "keep-alive", value: "timeout=5")
+                headers.add(name: "x-upstream", value: self.name)
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            default:
+                self.sendEcho(head: head, context: context)
+            }
+        }
+
+        private func sendEcho(head: HTTPRequestHead, context: ChannelHandlerContext) {
+            var names: [String: [String]] = [:]
+            for (name, value) in head.headers { names[name.lowercased(), default: []].append(value) }
+            let object: [String: Any] = [
+                "upstream": self.name, "method": head.method.rawValue, "uri": head.uri, "headers": names,
+                "body_bytes": self.bodyBytes, "connection": self.connection,
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(data.count))
+            headers.add(name: "x-upstream", value: self.name)
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+
+        /// Writes the next piece only when the previous one reached the socket, so
+        /// the upstream never holds the body itself (the test measures the gateway's memory).
+        private func sendBig(bytes: Int, context: ChannelHandlerContext) {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/octet-stream")
+            headers.add(name: "content-length", value: String(bytes))
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
+            let piece = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            func next(_ remaining: Int) {
+                let (handler, context) = loopBound.value
+                guard remaining > 0 else {
+                    context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+                    return
+                }
+                let size = min(remaining, piece.readableBytes)
+                context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(piece.getSlice(at: 0, length: size)!))))
+                    .assumeIsolated().whenSuccess { next(remaining - size) }
+            }
+            next(bytes)
+        }
+    }
+}
+
+/// Reads this process's resident memory (kB) from /proc/self/status.
+func residentKilobytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}

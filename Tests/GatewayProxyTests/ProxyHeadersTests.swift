@@ -1,0 +1,142 @@
+import GatewayConfig
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import GatewayProxy
+
+private func route(
+    _ match: PathPattern, rewrite: PathRewrite = .none, request: HeaderRules = HeaderRules(),
+    response: HeaderRules = HeaderRules()
+) -> ProxyRoute {
+    let group = UpstreamGroup(
+        configuration: UpstreamConfiguration(
+            name: "backend",
+            targets: [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: 9000))]))
+    return ProxyRoute(
+        configuration: RouteProxyConfiguration(
+            upstream: "backend", pathRewrite: rewrite, requestHeaders: request, responseHeaders: response),
+        match: match, group: group, upstreamIndex: 0)
+}
+
+@Suite("Proxy paths and headers")
+struct ProxyHeadersTests {
+    @Test func pathRewrites() {
+        #expect(route(.prefix("/api/")).upstreamTarget(path: "/api/users", query: "a=1") == "/api/users?a=1")
+        #expect(
+            route(.prefix("/api/"), rewrite: .stripPrefix).upstreamTarget(path: "/api/users", query: nil) == "/users")
+        #expect(route(.prefix("/api/"), rewrite: .stripPrefix).upstreamTarget(path: "/api/", query: "q") == "/?q")
+        #expect(route(.prefix("/api"), rewrite: .stripPrefix).upstreamTarget(path: "/api/x", query: nil) == "/x")
+        #expect(route(.prefix("/api"), rewrite: .stripPrefix).upstreamTarget(path: "/apix", query: nil) == "/x")
+        #expect(
+            route(.prefix("/api/"), rewrite: .replace("/v2/")).upstreamTarget(path: "/api/users", query: nil)
+                == "/v2/users")
+        #expect(
+            route(.exact("/health"), rewrite: .replace("/status")).upstreamTarget(path: "/health", query: "x")
+                == "/status?x")
+    }
+
+    @Test func requestHeadForTheUpstream() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "api.example.com")
+        headers.add(name: "Connection", value: "keep-alive, X-Trace")
+        headers.add(name: "X-Trace", value: "1")
+        headers.add(name: "Keep-Alive", value: "timeout=5")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Expect", value: "100-continue")
+        headers.add(name: "X-Forwarded-For", value: "198.51.100.1")
+        headers.add(name: "X-Forwarded-For", value: "198.51.100.2")
+        headers.add(name: "Forwarded", value: "for=198.51.100.1")
+        headers.add(name: "X-Forwarded-Proto", value: "http")
+        headers.add(name: "X-Request-Id", value: "spoofed")
+        headers.add(name: "Cookie", value: "a=b")
+        headers.add(name: "Accept", value: "*/*")
+        let client = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/x", headers: headers)
+        let head = route(
+            .prefix("/api/"),
+            request: HeaderRules(set: [HeaderField(name: "host", value: "internal")], remove: ["cookie"])
+        ).upstreamHead(client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid")
+        #expect(head.uri == "/x")
+        #expect(head.version == .http1_1)
+        let h = head.headers
+        #expect(h["connection"].isEmpty && h["keep-alive"].isEmpty && h["x-trace"].isEmpty && h["expect"].isEmpty)
+        #expect(h["cookie"].isEmpty)
+        #expect(h["host"] == ["internal"])
+        #expect(h["x-forwarded-for"] == ["198.51.100.1, 198.51.100.2, 2001:db8::1"])
+        #expect(h["x-forwarded-proto"] == ["https"])
+        #expect(h["x-forwarded-host"] == ["api.example.com"])
+        #expect(h["forwarded"] == [#"for=198.51.100.1, for="[2001:db8::1]";proto=https;host=api.example.com"#])
+        #expect(h["x-request-id"] == ["rid"])
+        #expect(h["transfer-encoding"] == ["chunked"], "a chunked client body stays chunked upstream")
+        #expect(h["accept"] == ["*/*"])
+    }
+
+    @Test func hostIsAddedForHTTP10Clients() {
+        let client = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/", headers: HTTPHeaders())
+        let head = route(.prefix("/")).upstreamHead(
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r")
+        #expect(head.headers["host"] == ["10.0.0.1:9000"])
+        #expect(head.headers["x-forwarded-for"] == ["unknown"])
+    }
+
+    @Test func responseHeadAndFraming() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain")
+        headers.add(name: "Connection", value: "X-Hop")
+        headers.add(name: "X-Hop", value: "1")
+        headers.add(name: "Keep-Alive", value: "timeout=5")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Server", value: "upstream")
+        headers.add(name: "X-Request-Id", value: "theirs")
+        let head = HTTPResponseHead(version: .http1_1, status: .created, headers: headers)
+        #expect(ProxyResponseWriter.framing(for: head, method: .GET, clientVersion: .http1_1) == .chunked)
+        #expect(ProxyResponseWriter.framing(for: head, method: .GET, clientVersion: .http1_0) == .untilClose)
+        #expect(
+            ProxyResponseWriter.framing(for: head, method: .HEAD, clientVersion: .http1_1)
+                == ProxyResponseWriter.Framing.none)
+        let bytes = ProxyResponseWriter.serializeHead(
+            head, framing: .chunked, connection: .keepAlive, requestID: "rid",
+            rules: HeaderRules(add: [HeaderField(name: "x-gw", value: "1")], remove: ["server"]),
+            allocator: ByteBufferAllocator())
+        #expect(
+            String(buffer: bytes)
+                == "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nx-gw: 1\r\ntransfer-encoding: chunked\r\nx-request-id: rid\r\n\r\n"
+        )
+
+        var sized = HTTPHeaders()
+        sized.add(name: "content-length", value: "5")
+        let lengthHead = HTTPResponseHead(version: .http1_0, status: .ok, headers: sized)
+        #expect(ProxyResponseWriter.framing(for: lengthHead, method: .GET, clientVersion: .http1_0) == .contentLength)
+        let closing = ProxyResponseWriter.serializeHead(
+            lengthHead, framing: .contentLength, connection: .close, requestID: nil, rules: HeaderRules(),
+            allocator: ByteBufferAllocator())
+        #expect(String(buffer: closing) == "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\n")
+    }
+
+    @Test func chunkFraming() {
+        let allocator = ByteBufferAllocator()
+        #expect(
+            String(buffer: ProxyResponseWriter.chunkHeader(size: 8000, afterChunk: false, allocator: allocator))
+                == "1f40\r\n")
+        #expect(
+            String(buffer: ProxyResponseWriter.chunkHeader(size: 1, afterChunk: true, allocator: allocator))
+                == "\r\n1\r\n")
+        #expect(
+            String(buffer: ProxyResponseWriter.lastChunk(afterChunk: true, allocator: allocator)) == "\r\n0\r\n\r\n")
+        #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: false, allocator: allocator)) == "0\r\n\r\n")
+    }
+
+    @Test func groupsAreReusedWhenUnchanged() {
+        let a = UpstreamConfiguration(
+            name: "a",
+            targets: [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: 1))])
+        var b = a
+        b.name = "b"
+        let first = UpstreamGroups.compile([a, b])
+        var changed = b
+        changed.maxConnectionsPerLoop = 1
+        let second = UpstreamGroups.compile([a, changed], reusing: first)
+        #expect(second.byName["a"] === first.byName["a"])
+        #expect(second.byName["b"] !== first.byName["b"])
+    }
+}
