@@ -87,14 +87,17 @@ final class TLSConnection {
     }
 
     /// Moves all pending ciphertext into `buffer`.
-    func takeOutput(into buffer: inout ByteBuffer) {
+    /// - Returns: the number of bytes moved.
+    @discardableResult
+    func takeOutput(into buffer: inout ByteBuffer) -> Int {
         let count = self.pendingOutputBytes
         guard count > 0 else {
-            return
+            return 0
         }
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
             Int(max(0, BIO_read(self.writeBIO, bytes.baseAddress, Int32(count))))
         }
+        return count
     }
 
     // MARK: TLS operations
@@ -124,11 +127,21 @@ final class TLSConnection {
     func readPlaintext(into buffer: inout ByteBuffer) -> ReadResult {
         while true {
             var result: Int32 = 0
+            var space: Int32 = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1) { bytes in
-                result = SSL_read(self.ssl, bytes.baseAddress, Int32(clamping: bytes.count))
+                space = Int32(clamping: bytes.count)
+                result = SSL_read(self.ssl, bytes.baseAddress, space)
                 return result > 0 ? Int(result) : 0
             }
             if result > 0 {
+                // A short read drained the record; without read-ahead OpenSSL buffers nothing
+                // beyond it, so an empty read BIO means the next SSL_read could only say
+                // WANT_READ (and, with SSL_MODE_RELEASE_BUFFERS, allocate and free its 16 KB
+                // record buffer to say so).
+                if result < space, self.pendingInputBytes == 0 {
+                    self.replaceReadBIOIfLarge()
+                    return .wantRead
+                }
                 continue
             }
             let error = SSL_get_error(self.ssl, result)
@@ -157,8 +170,7 @@ final class TLSConnection {
                 return TLSError.writeFailed("TLS write failed (\(Self.name(ofError: error)))")
             }
             offset += Int(result)
-            largestChunk = max(largestChunk, self.pendingOutputBytes)
-            self.takeOutput(into: &output)
+            largestChunk = max(largestChunk, self.takeOutput(into: &output))
         }
         if largestChunk > Self.retainedBIOBytes {
             self.replaceWriteBIO()

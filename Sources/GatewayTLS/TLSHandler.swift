@@ -181,12 +181,13 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     /// Decrypts what arrived and passes it on as one buffer.
     private func readPlaintext(context: ChannelHandlerContext) {
-        guard self.connection.pendingInputBytes > 0 else {
+        let ciphertextBytes = self.connection.pendingInputBytes
+        guard ciphertextBytes > 0 else {
             return
         }
         // Plaintext is never longer than the ciphertext it came from; a record held back
         // from an earlier read grows the buffer.
-        var plaintext = context.channel.allocator.buffer(capacity: self.connection.pendingInputBytes)
+        var plaintext = context.channel.allocator.buffer(capacity: ciphertextBytes)
         let result = self.connection.readPlaintext(into: &plaintext)
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)
