@@ -51,6 +51,14 @@ long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value) {
     return BIO_set_mem_eof_return(bio, value);
 }
 
+void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio) {
+    BIO_set_retry_read(bio);
+}
+
+void CGatewayOpenSSL_BIO_clear_retry_flags(BIO *bio) {
+    BIO_clear_retry_flags(bio);
+}
+
 // MARK: Keys and certificates
 
 EVP_PKEY *CGatewayOpenSSL_EVP_EC_gen(const char *curve) {

@@ -89,6 +89,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         self.connection.localCertificateSubject
     }
 
+    /// Bytes of buffer capacity the connection holds for ciphertext (for tests: none when idle).
+    var bufferedCiphertextCapacity: Int {
+        self.connection.bufferedCiphertextCapacity
+    }
+
     // MARK: - Channel lifecycle
 
     public func handlerAdded(context: ChannelHandlerContext) {
@@ -165,6 +170,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         case .idle, .handshaking, .closed:
             break
         }
+        self.connection.finishReceive()
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
@@ -417,13 +423,10 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// Sends whatever OpenSSL wrote without application data (handshake messages, alerts,
     /// tickets, close_notify).
     private func sendPendingOutput(context: ChannelHandlerContext) {
-        let outputBytes = self.connection.pendingOutputBytes
-        guard outputBytes > 0 else {
+        guard self.connection.pendingOutputBytes > 0 else {
             return
         }
-        var ciphertext = context.channel.allocator.buffer(capacity: outputBytes)
-        self.connection.takeOutput(into: &ciphertext)
-        context.writeAndFlush(self.wrapOutboundOut(ciphertext), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(self.connection.takeOutput()), promise: nil)
     }
 
     // MARK: - Failure
@@ -439,6 +442,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         self.state = .closed
         self.cancelHandshakeTimeout()
         self.sendPendingOutput(context: context)
+        self.connection.discardInput()
         self.failPendingWrites(error)
         context.fireErrorCaught(error)
         context.close(promise: nil)

@@ -29,6 +29,8 @@ long CGatewayOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 // MARK: BIO
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio);
 long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value);
+void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio);
+void CGatewayOpenSSL_BIO_clear_retry_flags(BIO *bio);
 
 // MARK: Keys and certificates
 EVP_PKEY *CGatewayOpenSSL_EVP_EC_gen(const char *curve);

@@ -1,0 +1,118 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import GatewayTLS
+
+/// How TLSHandler holds ciphertext: the channel's buffers only while reading, nothing on an idle
+/// connection. (OpenSSL reads a partial record into its own record buffer.)
+@Suite("TLSHandler ciphertext buffers")
+struct TLSBufferTests {
+    @Test("an idle connection holds no ciphertext buffer after the handshake and after 1 MB each way")
+    func idleConnectionHoldsNoBuffers() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+        #expect(pair.serverHandler.bufferedCiphertextCapacity == 0)
+        #expect(pair.clientHandler.bufferedCiphertextCapacity == 0)
+
+        let megabyte = ByteBuffer(repeating: 0x62, count: 1 << 20)
+        try pair.client.writeOutbound(megabyte)
+        try pair.server.writeOutbound(megabyte)
+        try pair.pump()
+        #expect(pair.serverRecorder.received == megabyte)
+        #expect(pair.clientRecorder.received == megabyte)
+        #expect(pair.serverHandler.bufferedCiphertextCapacity == 0)
+        #expect(pair.clientHandler.bufferedCiphertextCapacity == 0)
+    }
+
+    @Test("the channel's read buffer is not kept after the read")
+    func channelBufferIsReleased() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+
+        try pair.client.writeOutbound(ByteBuffer(string: "ping"))
+        var ciphertext = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
+        try pair.server.writeInbound(ciphertext)
+        #expect(pair.serverRecorder.receivedString == "ping")
+        // Only this test holds the storage again: writing into it does not copy it.
+        let before = ciphertext.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        ciphertext.setInteger(UInt8(0), at: ciphertext.readerIndex)
+        let after = ciphertext.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        #expect(before == after)
+    }
+
+    @Test("a record arriving one byte at a time is delivered once complete")
+    func recordSplitAcrossReads() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+
+        let request = "GET /items/42?q=hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        try pair.client.writeOutbound(ByteBuffer(string: request))
+        var ciphertext = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
+        #expect(ciphertext.readableBytes > request.utf8.count)
+        while ciphertext.readableBytes > 1 {
+            try pair.server.writeInbound(ciphertext.readSlice(length: 1)!)
+            #expect(pair.serverRecorder.received.readableBytes == 0)
+            #expect(pair.serverHandler.bufferedCiphertextCapacity == 0)
+        }
+        try pair.server.writeInbound(ciphertext)
+        #expect(pair.serverRecorder.receivedString == request)
+        #expect(pair.serverHandler.bufferedCiphertextCapacity == 0)
+        #expect(pair.serverRecorder.errors.isEmpty)
+    }
+
+    @Test("a large record split in three reads, with the next record's start in the last one")
+    func largeRecordSplitAcrossReads() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+
+        try pair.client.writeOutbound(ByteBuffer(repeating: 0x63, count: 40_000))
+        try pair.client.writeOutbound(ByteBuffer(string: "tail"))
+        let first = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
+        let second = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
+        var all = first
+        all.writeImmutableBuffer(second)
+        let third = all.readableBytes / 3
+        try pair.server.writeInbound(all.readSlice(length: third)!)
+        try pair.server.writeInbound(all.readSlice(length: third)!)
+        try pair.server.writeInbound(all.readSlice(length: all.readableBytes - 3)!)
+        #expect(pair.serverRecorder.received.readableBytes == 40_000)
+        try pair.server.writeInbound(all)
+        var expected = ByteBuffer(repeating: 0x63, count: 40_000)
+        expected.writeString("tail")
+        #expect(pair.serverRecorder.received == expected)
+        #expect(pair.serverHandler.bufferedCiphertextCapacity == 0)
+        #expect(pair.serverRecorder.errors.isEmpty)
+    }
+
+    @Test("several records and close_notify in one read are all processed")
+    func severalRecordsInOneRead() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+
+        var combined = ByteBuffer()
+        for word in ["one ", "two ", "three"] {
+            try pair.client.writeOutbound(ByteBuffer(string: word))
+            combined.writeImmutableBuffer(try #require(try pair.client.readOutbound(as: ByteBuffer.self)))
+        }
+        _ = pair.client.close()
+        while let alert = try pair.client.readOutbound(as: ByteBuffer.self) {
+            combined.writeImmutableBuffer(alert)
+        }
+        #expect(tlsRecords(in: combined).count == 4)
+        _ = try? pair.server.writeInbound(combined)
+        #expect(pair.serverRecorder.receivedString == "one two three")
+        #expect(pair.serverRecorder.events.contains(.shutdownCompleted))
+        #expect(pair.serverRecorder.errors.isEmpty)
+    }
+}
