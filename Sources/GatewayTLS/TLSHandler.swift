@@ -192,14 +192,17 @@ public final class TLSHandler: ChannelDuplexHandler {
             return
         }
         // Plaintext is never longer than the ciphertext it came from; a record held back
-        // from an earlier read grows the buffer.
-        var plaintext = context.channel.allocator.buffer(capacity: ciphertextBytes)
+        // from an earlier read grows the buffer. The buffer is this thread's, reused once the
+        // handlers above let go of it (NIO's decoders drop a buffer they consumed).
+        let scratch = CoalescingBuffer.current
+        var plaintext = scratch.takePlaintextBuffer(minimumCapacity: ciphertextBytes)
         let result = self.connection.readPlaintext(into: &plaintext)
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)
         if plaintext.readableBytes > 0 {
             context.fireChannelRead(self.wrapInboundOut(plaintext))
         }
+        scratch.recyclePlaintextBuffer(plaintext)
         switch result {
         case .wantRead:
             break

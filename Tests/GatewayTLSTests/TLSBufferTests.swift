@@ -115,4 +115,42 @@ struct TLSBufferTests {
         #expect(pair.serverRecorder.events.contains(.shutdownCompleted))
         #expect(pair.serverRecorder.errors.isEmpty)
     }
+
+    @Test("plaintext buffers kept by a handler above are not overwritten by later reads on any connection")
+    func keptPlaintextIsNotOverwritten() throws {
+        let certificates = try CertificateFixture()
+        let first = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        let second = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer {
+            first.close()
+            second.close()
+        }
+        try first.connect()
+        try second.connect()
+        let keeper = BufferKeeper()
+        try first.server.pipeline.syncOperations.addHandler(keeper, position: .after(first.serverHandler))
+
+        try first.client.writeOutbound(ByteBuffer(string: "first request"))
+        try first.pump()
+        try second.client.writeOutbound(ByteBuffer(string: "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"))
+        try second.pump()
+        try first.client.writeOutbound(ByteBuffer(string: "second request"))
+        try first.pump()
+
+        #expect(keeper.kept.map { String(buffer: $0) } == ["first request", "second request"])
+        #expect(second.serverRecorder.receivedString == "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")
+        #expect(first.serverRecorder.receivedString == "first requestsecond request")
+    }
+}
+
+/// Keeps every buffer it reads, unread, and passes it on.
+final class BufferKeeper: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    var kept: [ByteBuffer] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.kept.append(self.unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
 }
