@@ -18,10 +18,12 @@ enum CoalescingBuffer {
     /// Larger buffers are released after use rather than kept for the thread's lifetime.
     private static let maximumRetainedCapacity = 256 * 1024
 
+    /// Exclusivity is not checked at run time: one thread, and no access is held across a call
+    /// that could use the box again (`withBuffer` bodies must not re-enter).
     final class Box {
-        var buffer = ByteBuffer()
+        @exclusivity(unchecked) var buffer = ByteBuffer()
         /// The plaintext buffer of the last read, recycled when nobody above kept it.
-        var plaintext = ByteBuffer()
+        @exclusivity(unchecked) var plaintext = ByteBuffer()
 
         /// This thread's plaintext buffer, emptied, with room for `minimumCapacity` bytes. It
         /// is a new allocation only when a handler above still holds the last one.

@@ -29,12 +29,16 @@ final class TLSConnection {
     let ssl: OpaquePointer
     /// Ciphertext received and not yet read by OpenSSL. During a read it is usually the
     /// channel's own buffer (no copy); ``finishReceive()`` lets go of it afterwards.
-    fileprivate var inbound = ByteBuffer()
+    ///
+    /// Exclusivity of ``inbound``, ``inboundIsOwned`` and ``outbound`` is not checked at run
+    /// time: the BIO callbacks use them only inside `SSL_*` calls, and no method holds an
+    /// access to them across such a call.
+    @exclusivity(unchecked) fileprivate var inbound = ByteBuffer()
     /// Whether ``inbound`` is a buffer of ours (a partial record kept between reads) rather
     /// than the channel's.
-    private var inboundIsOwned = false
+    @exclusivity(unchecked) private var inboundIsOwned = false
     /// Ciphertext OpenSSL wrote and nobody took yet.
-    fileprivate var outbound = ByteBuffer()
+    @exclusivity(unchecked) fileprivate var outbound = ByteBuffer()
 
     init?(context: OpaquePointer, isServer: Bool) {
         guard let ssl = SSL_new(context) else {
