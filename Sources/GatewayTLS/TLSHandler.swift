@@ -50,7 +50,11 @@ public final class TLSHandler: ChannelDuplexHandler {
     // the event loop, never held across a call out (to OpenSSL, a promise or the pipeline)
     // that could re-enter this handler.
     @exclusivity(unchecked) private var state: State = .idle
-    @exclusivity(unchecked) private var pendingWrites = CircularBuffer<PendingWrite>(initialCapacity: 4)
+    /// Writes waiting for a flush: the first one inline (a response is usually one buffer),
+    /// the others in an array that exists only while they wait, so an idle connection holds no
+    /// write queue.
+    @exclusivity(unchecked) private var firstPendingWrite: PendingWrite?
+    @exclusivity(unchecked) private var morePendingWrites: [PendingWrite] = []
     @exclusivity(unchecked) private var flushRequestedDuringHandshake = false
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     private var handshakeTimeoutTask: Scheduled<Void>?
@@ -308,7 +312,12 @@ public final class TLSHandler: ChannelDuplexHandler {
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.state {
         case .idle, .handshaking, .active:
-            self.pendingWrites.append(PendingWrite(data: self.unwrapOutboundIn(data), promise: promise))
+            let write = PendingWrite(data: self.unwrapOutboundIn(data), promise: promise)
+            if self.firstPendingWrite == nil {
+                self.firstPendingWrite = write
+            } else {
+                self.morePendingWrites.append(write)
+            }
         case .closing:
             promise?.fail(ChannelError.outputClosed)
         case .closed:
@@ -354,44 +363,50 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     /// Encrypts every pending write with one `SSL_write` and sends the result as one buffer.
     private func encryptPendingWrites(context: ChannelHandlerContext) {
-        guard !self.pendingWrites.isEmpty else {
+        guard let first = self.firstPendingWrite else {
             return
         }
+        self.firstPendingWrite = nil
         var firstPromise: EventLoopPromise<Void>? = nil
         var otherPromises: [EventLoopPromise<Void>] = []
         var writeError: TLSError? = nil
         var ciphertext: ByteBuffer
 
-        if self.pendingWrites.count == 1 {
-            let write = self.pendingWrites.removeFirst()
-            guard write.data.readableBytes > 0 else {
+        if self.morePendingWrites.isEmpty {
+            guard first.data.readableBytes > 0 else {
                 // NIO's encoders send empty writes to carry promises; SSL_write(0) would fail.
-                write.promise?.succeed()
+                first.promise?.succeed()
                 return
             }
-            firstPromise = write.promise
+            firstPromise = first.promise
             ciphertext = context.channel.allocator.buffer(
-                capacity: TLSConnection.ciphertextCapacity(forPlaintext: write.data.readableBytes)
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes)
             )
-            writeError = write.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
+            writeError = first.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
-            var plaintextBytes = 0
-            for write in self.pendingWrites {
+            var more: [PendingWrite] = []
+            swap(&more, &self.morePendingWrites)
+            var plaintextBytes = first.data.readableBytes
+            for write in more {
                 plaintextBytes += write.data.readableBytes
             }
             var output = context.channel.allocator.buffer(
                 capacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes)
             )
-            writeError = CoalescingBuffer.withBuffer { gathered in
-                while let write = self.pendingWrites.popFirst() {
-                    gathered.writeImmutableBuffer(write.data)
-                    if let promise = write.promise {
-                        if firstPromise == nil {
-                            firstPromise = promise
-                        } else {
-                            otherPromises.append(promise)
-                        }
+            firstPromise = first.promise
+            for write in more {
+                if let promise = write.promise {
+                    if firstPromise == nil {
+                        firstPromise = promise
+                    } else {
+                        otherPromises.append(promise)
                     }
+                }
+            }
+            writeError = CoalescingBuffer.withBuffer { gathered in
+                gathered.writeImmutableBuffer(first.data)
+                for write in more {
+                    gathered.writeImmutableBuffer(write.data)
                 }
                 guard gathered.readableBytes > 0 else {
                     return nil
@@ -456,8 +471,14 @@ public final class TLSHandler: ChannelDuplexHandler {
     }
 
     private func failPendingWrites(_ error: any Error) {
-        while let write = self.pendingWrites.popFirst() {
+        while let write = self.firstPendingWrite {
+            self.firstPendingWrite = nil
+            var more: [PendingWrite] = []
+            swap(&more, &self.morePendingWrites)
             write.promise?.fail(error)
+            for write in more {
+                write.promise?.fail(error)
+            }
         }
     }
 }
