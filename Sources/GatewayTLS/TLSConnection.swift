@@ -55,6 +55,9 @@ final class TLSConnection {
         BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
         BIO_set_init(bio, 1)
         SSL_set_bio(ssl, bio, bio)  // one BIO both ways: the SSL owns its one reference
+        // OpenSSL then reads all the ciphertext there is in one BIO call instead of each
+        // record's header and body in two.
+        SSL_set_read_ahead(ssl, 1)
         if isServer {
             SSL_set_accept_state(ssl)
         } else {
@@ -123,9 +126,15 @@ final class TLSConnection {
         self.outbound.readableBytes
     }
 
-    /// Ciphertext received but not yet processed by OpenSSL.
+    /// Ciphertext received but not yet read by OpenSSL.
     var pendingInputBytes: Int {
         self.inbound.readableBytes
+    }
+
+    /// Whether there is ciphertext to process: not read by OpenSSL yet, or read ahead into its
+    /// record buffer (as when the peer's first data came with the end of its handshake).
+    var hasUnprocessedInput: Bool {
+        self.inbound.readableBytes > 0 || SSL_has_pending(self.ssl) == 1
     }
 
     /// Bytes of buffer capacity held for ciphertext: none on an idle connection, unless a
@@ -175,11 +184,10 @@ final class TLSConnection {
                 return result > 0 ? Int(result) : 0
             }
             if result > 0 {
-                // A short read drained the record; without read-ahead OpenSSL buffers nothing
-                // beyond it, so with no ciphertext left the next SSL_read could only say
-                // WANT_READ (and, with SSL_MODE_RELEASE_BUFFERS, allocate and free its 16 KB
-                // record buffer to say so).
-                if result < space, self.inbound.readableBytes == 0 {
+                // A short read drained the record; with no ciphertext left, here or read
+                // ahead by OpenSSL, the next SSL_read could only say WANT_READ (and, with
+                // SSL_MODE_RELEASE_BUFFERS, allocate and free its 16 KB record buffer to say so).
+                if result < space, self.inbound.readableBytes == 0, SSL_has_pending(self.ssl) == 0 {
                     return .wantRead
                 }
                 continue

@@ -196,14 +196,15 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// Decrypts what arrived and passes it on as one buffer.
     private func readPlaintext(context: ChannelHandlerContext) {
         let ciphertextBytes = self.connection.pendingInputBytes
-        guard ciphertextBytes > 0 else {
+        guard ciphertextBytes > 0 || self.connection.hasUnprocessedInput else {
             return
         }
-        // Plaintext is never longer than the ciphertext it came from; a record held back
-        // from an earlier read grows the buffer. The buffer is this thread's, reused once the
-        // handlers above let go of it (NIO's decoders drop a buffer they consumed).
+        // Plaintext is never longer than the ciphertext it came from; records held back from
+        // an earlier read (or read ahead with the end of the handshake) grow the buffer. The
+        // buffer is this thread's, reused once the handlers above let go of it (NIO's decoders
+        // drop a buffer they consumed).
         let scratch = CoalescingBuffer.current
-        var plaintext = scratch.takePlaintextBuffer(minimumCapacity: ciphertextBytes)
+        var plaintext = scratch.takePlaintextBuffer(minimumCapacity: max(ciphertextBytes, 256))
         let result = self.connection.readPlaintext(into: &plaintext)
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)

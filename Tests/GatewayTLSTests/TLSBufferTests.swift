@@ -116,6 +116,38 @@ struct TLSBufferTests {
         #expect(pair.serverRecorder.errors.isEmpty)
     }
 
+    @Test("TLS 1.3 data that arrives in one read with the client's Finished is delivered")
+    func dataWithFinished() throws {
+        let certificates = try CertificateFixture()
+        // OpenSSL reads the request ahead into its record buffer while finishing the handshake.
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: 443)
+        try pair.server.connect(to: address).wait()
+        try pair.client.connect(to: address).wait()
+
+        func allOutbound(_ channel: EmbeddedChannel) throws -> ByteBuffer {
+            var all = ByteBuffer()
+            while let bytes = try channel.readOutbound(as: ByteBuffer.self) {
+                all.writeImmutableBuffer(bytes)
+            }
+            return all
+        }
+        // Run the handshake by hand until the client has written its Finished.
+        while pair.clientRecorder.handshakeInfo == nil {
+            try pair.server.writeInbound(try allOutbound(pair.client))
+            try pair.client.writeInbound(try allOutbound(pair.server))
+        }
+        #expect(pair.serverRecorder.handshakeInfo == nil)
+        try pair.client.writeOutbound(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
+        let finishedAndRequest = try allOutbound(pair.client)
+        #expect(tlsRecords(in: finishedAndRequest).count >= 2)
+        try pair.server.writeInbound(finishedAndRequest)
+        #expect(pair.serverRecorder.handshakeInfo != nil)
+        #expect(pair.serverRecorder.receivedString == "GET / HTTP/1.1\r\n\r\n")
+        #expect(pair.serverRecorder.errors.isEmpty)
+    }
+
     @Test("plaintext buffers kept by a handler above are not overwritten by later reads on any connection")
     func keptPlaintextIsNotOverwritten() throws {
         let certificates = try CertificateFixture()
