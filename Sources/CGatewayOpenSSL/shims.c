@@ -41,6 +41,14 @@ long CGatewayOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
 }
 
+long CGatewayOpenSSL_SSL_set_mode(SSL *ssl, long mode) {
+    return SSL_set_mode(ssl, mode);
+}
+
+long CGatewayOpenSSL_SSL_clear_mode(SSL *ssl, long mode) {
+    return SSL_clear_mode(ssl, mode);
+}
+
 // MARK: BIO
 
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio) {

@@ -59,6 +59,15 @@ public final class TLSHandler: ChannelDuplexHandler {
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     private var handshakeTimeoutTask: Scheduled<Void>?
 
+    /// A connection whose reads come less than ``busyReadInterval`` apart keeps OpenSSL's record
+    /// buffers (see ``TLSConnection/keepRecordBuffers()``) until a whole
+    /// ``recordBufferCheckInterval`` passes without a read; idle connections hold none.
+    static let busyReadInterval: TimeAmount = .milliseconds(100)
+    static let recordBufferCheckInterval: TimeAmount = .milliseconds(250)
+    @exclusivity(unchecked) private var lastReadTime: NIODeadline = .uptimeNanoseconds(0)
+    @exclusivity(unchecked) private var readsSinceBufferCheck = 0
+    private var recordBufferCheck: Scheduled<Void>?
+
     /// What the handshake negotiated, once it completed.
     public private(set) var handshakeInfo: TLSHandshakeInfo?
 
@@ -112,6 +121,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelHandshakeTimeout()
+        self.cancelRecordBufferCheck()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
     }
 
@@ -124,6 +134,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         let previous = self.state
         self.state = .closed
         self.cancelHandshakeTimeout()
+        self.cancelRecordBufferCheck()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
         switch previous {
         case .handshaking:
@@ -209,6 +220,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)
         if plaintext.readableBytes > 0 {
+            self.noteApplicationDataRead(context: context)
             context.fireChannelRead(self.wrapInboundOut(plaintext))
         }
         scratch.recyclePlaintextBuffer(plaintext)
@@ -227,6 +239,62 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    // MARK: - Record buffers of busy connections
+
+    @inline(__always)
+    private func noteApplicationDataRead(context: ChannelHandlerContext) {
+        if self.connection.keepsRecordBuffers {
+            self.readsSinceBufferCheck &+= 1
+            return
+        }
+        let now = NIODeadline.now()
+        let previous = self.lastReadTime
+        self.lastReadTime = now
+        if now - previous < Self.busyReadInterval {
+            self.startKeepingRecordBuffers(context: context)
+        }
+    }
+
+    private func startKeepingRecordBuffers(context: ChannelHandlerContext) {
+        guard case .active = self.state else {
+            return
+        }
+        self.connection.keepRecordBuffers()
+        self.readsSinceBufferCheck = 0
+        self.scheduleRecordBufferCheck(context: context)
+    }
+
+    private func scheduleRecordBufferCheck(context: ChannelHandlerContext) {
+        self.recordBufferCheck = context.eventLoop.assumeIsolated().scheduleTask(
+            in: Self.recordBufferCheckInterval
+        ) {
+            self.checkRecordBuffers(context: context)
+        }
+    }
+
+    private func checkRecordBuffers(context: ChannelHandlerContext) {
+        self.recordBufferCheck = nil
+        guard case .active = self.state, self.connection.keepsRecordBuffers else {
+            return
+        }
+        if self.readsSinceBufferCheck > 0 {
+            self.readsSinceBufferCheck = 0
+            self.scheduleRecordBufferCheck(context: context)
+        } else {
+            self.connection.releaseRecordBuffers()
+        }
+    }
+
+    private func cancelRecordBufferCheck() {
+        self.recordBufferCheck?.cancel()
+        self.recordBufferCheck = nil
+    }
+
+    /// Whether OpenSSL currently keeps this connection's record buffers (for tests).
+    var keepsRecordBuffers: Bool {
+        self.connection.keepsRecordBuffers
+    }
+
     private func receivedCloseNotify(context: ChannelHandlerContext) {
         switch self.state {
         case .active:
@@ -239,6 +307,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             return
         }
         self.state = .closed
+        self.cancelRecordBufferCheck()
         self.failPendingWrites(ChannelError.outputClosed)
         context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
         context.close(promise: nil)
@@ -346,6 +415,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
             self.state = .closed
             self.cancelHandshakeTimeout()
+            self.cancelRecordBufferCheck()
             // Flushed writes went out already; unflushed ones die with the channel, as in NIO.
             self.failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(mode: .all, promise: promise)
@@ -464,6 +534,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         self.state = .closed
         self.cancelHandshakeTimeout()
+        self.cancelRecordBufferCheck()
         self.sendPendingOutput(context: context)
         self.connection.discardInput()
         self.failPendingWrites(error)

@@ -148,6 +148,58 @@ struct TLSBufferTests {
         #expect(pair.serverRecorder.errors.isEmpty)
     }
 
+    @Test("a busy connection keeps OpenSSL's record buffers until a check interval passes without reads")
+    func busyConnectionKeepsRecordBuffers() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+        #expect(!pair.serverHandler.keepsRecordBuffers)
+
+        // Requests in quick succession (real time): busy.
+        for number in 0..<3 {
+            try pair.client.writeOutbound(ByteBuffer(string: "request \(number)"))
+            try pair.pump()
+            try pair.server.writeOutbound(ByteBuffer(string: "response \(number)"))
+            try pair.pump()
+        }
+        #expect(pair.serverHandler.keepsRecordBuffers)
+
+        // A read during the first interval keeps them for another one.
+        pair.loop.advanceTime(by: .milliseconds(200))
+        try pair.client.writeOutbound(ByteBuffer(string: "request 3"))
+        try pair.pump()
+        pair.loop.advanceTime(by: .milliseconds(100))
+        #expect(pair.serverHandler.keepsRecordBuffers)
+
+        // A whole interval without reads: released, and traffic goes on.
+        pair.loop.advanceTime(by: .milliseconds(250))
+        #expect(!pair.serverHandler.keepsRecordBuffers)
+        try pair.server.writeOutbound(ByteBuffer(string: "late response"))
+        try pair.client.writeOutbound(ByteBuffer(string: "late request"))
+        try pair.pump()
+        #expect(pair.serverRecorder.receivedString == "request 0request 1request 2request 3late request")
+        #expect(pair.clientRecorder.receivedString.hasSuffix("response 2late response"))
+        #expect(pair.serverRecorder.errors.isEmpty)
+        #expect(pair.clientRecorder.errors.isEmpty)
+    }
+
+    @Test("closing a busy connection cancels its record buffer check")
+    func closingCancelsRecordBufferCheck() throws {
+        let certificates = try CertificateFixture()
+        let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
+        defer { pair.close() }
+        try pair.connect()
+        for number in 0..<2 {
+            try pair.client.writeOutbound(ByteBuffer(string: "request \(number)"))
+            try pair.pump()
+        }
+        #expect(pair.serverHandler.keepsRecordBuffers)
+        try pair.server.close().wait()
+        pair.loop.advanceTime(by: .seconds(1))
+        #expect(pair.serverRecorder.errors.isEmpty)
+    }
+
     @Test("plaintext buffers kept by a handler above are not overwritten by later reads on any connection")
     func keptPlaintextIsNotOverwritten() throws {
         let certificates = try CertificateFixture()

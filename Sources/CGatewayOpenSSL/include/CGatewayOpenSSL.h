@@ -25,6 +25,8 @@ uint64_t CGatewayOpenSSL_SSL_OP_NO_TICKET(void);
 
 // MARK: SSL
 long CGatewayOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
+long CGatewayOpenSSL_SSL_set_mode(SSL *ssl, long mode);
+long CGatewayOpenSSL_SSL_clear_mode(SSL *ssl, long mode);
 
 // MARK: BIO
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio);
