@@ -24,6 +24,8 @@ enum CoalescingBuffer {
         @exclusivity(unchecked) var buffer = ByteBuffer()
         /// The plaintext buffer of the last read, recycled when nobody above kept it.
         @exclusivity(unchecked) var plaintext = ByteBuffer()
+        /// Connections of this thread's event loop that keep OpenSSL's record buffers.
+        @exclusivity(unchecked) var connectionsKeepingRecordBuffers = 0
 
         /// This thread's plaintext buffer, emptied, with room for `minimumCapacity` bytes. It
         /// is a new allocation only when a handler above still holds the last one.

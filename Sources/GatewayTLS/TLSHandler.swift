@@ -62,8 +62,11 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// A connection whose reads come less than ``busyReadInterval`` apart keeps OpenSSL's record
     /// buffers (see ``TLSConnection/keepRecordBuffers()``) until a whole
     /// ``recordBufferCheckInterval`` passes without a read; idle connections hold none.
+    /// At most this many connections per event loop keep them (2 × 16 KB each): freed memory
+    /// stays in the process, so this bounds the high-water mark that bursts leave behind.
     static let busyReadInterval: TimeAmount = .milliseconds(100)
     static let recordBufferCheckInterval: TimeAmount = .milliseconds(250)
+    static let maximumConnectionsKeepingRecordBuffers = 64
     @exclusivity(unchecked) private var lastReadTime: NIODeadline = .uptimeNanoseconds(0)
     @exclusivity(unchecked) private var readsSinceBufferCheck = 0
     private var recordBufferCheck: Scheduled<Void>?
@@ -121,7 +124,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelHandshakeTimeout()
-        self.cancelRecordBufferCheck()
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
     }
 
@@ -134,7 +137,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         let previous = self.state
         self.state = .closed
         self.cancelHandshakeTimeout()
-        self.cancelRecordBufferCheck()
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
         switch previous {
         case .handshaking:
@@ -259,6 +262,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         guard case .active = self.state else {
             return
         }
+        let scratch = CoalescingBuffer.current
+        guard scratch.connectionsKeepingRecordBuffers < Self.maximumConnectionsKeepingRecordBuffers else {
+            return
+        }
+        scratch.connectionsKeepingRecordBuffers += 1
         self.connection.keepRecordBuffers()
         self.readsSinceBufferCheck = 0
         self.scheduleRecordBufferCheck(context: context)
@@ -274,20 +282,26 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     private func checkRecordBuffers(context: ChannelHandlerContext) {
         self.recordBufferCheck = nil
-        guard case .active = self.state, self.connection.keepsRecordBuffers else {
+        guard case .active = self.state else {
+            self.stopKeepingRecordBuffers()
             return
         }
         if self.readsSinceBufferCheck > 0 {
             self.readsSinceBufferCheck = 0
             self.scheduleRecordBufferCheck(context: context)
         } else {
-            self.connection.releaseRecordBuffers()
+            self.stopKeepingRecordBuffers()
         }
     }
 
-    private func cancelRecordBufferCheck() {
+    /// Releases the record buffers if kept, and cancels the check (idle, closed or removed).
+    private func stopKeepingRecordBuffers() {
         self.recordBufferCheck?.cancel()
         self.recordBufferCheck = nil
+        if self.connection.keepsRecordBuffers {
+            self.connection.releaseRecordBuffers()
+            CoalescingBuffer.current.connectionsKeepingRecordBuffers -= 1
+        }
     }
 
     /// Whether OpenSSL currently keeps this connection's record buffers (for tests).
@@ -307,7 +321,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             return
         }
         self.state = .closed
-        self.cancelRecordBufferCheck()
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.outputClosed)
         context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
         context.close(promise: nil)
@@ -415,7 +429,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
             self.state = .closed
             self.cancelHandshakeTimeout()
-            self.cancelRecordBufferCheck()
+            self.stopKeepingRecordBuffers()
             // Flushed writes went out already; unflushed ones die with the channel, as in NIO.
             self.failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(mode: .all, promise: promise)
@@ -534,7 +548,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         self.state = .closed
         self.cancelHandshakeTimeout()
-        self.cancelRecordBufferCheck()
+        self.stopKeepingRecordBuffers()
         self.sendPendingOutput(context: context)
         self.connection.discardInput()
         self.failPendingWrites(error)

@@ -157,17 +157,16 @@ struct TLSBufferTests {
         #expect(!pair.serverHandler.keepsRecordBuffers)
 
         // Requests in quick succession (real time): busy.
-        for number in 0..<3 {
-            try pair.client.writeOutbound(ByteBuffer(string: "request \(number)"))
-            try pair.pump()
-            try pair.server.writeOutbound(ByteBuffer(string: "response \(number)"))
-            try pair.pump()
-        }
+        let rounds = try makeBusy(pair, withResponses: true)
         #expect(pair.serverHandler.keepsRecordBuffers)
+        // The client read its responses in quick succession too (usually).
+        let keepers = pair.clientHandler.keepsRecordBuffers ? 2 : 1
+        let keeping = CoalescingBuffer.current.connectionsKeepingRecordBuffers
+        #expect(keeping >= keepers)
 
         // A read during the first interval keeps them for another one.
         pair.loop.advanceTime(by: .milliseconds(200))
-        try pair.client.writeOutbound(ByteBuffer(string: "request 3"))
+        try pair.client.writeOutbound(ByteBuffer(string: "request \(rounds)"))
         try pair.pump()
         pair.loop.advanceTime(by: .milliseconds(100))
         #expect(pair.serverHandler.keepsRecordBuffers)
@@ -175,11 +174,13 @@ struct TLSBufferTests {
         // A whole interval without reads: released, and traffic goes on.
         pair.loop.advanceTime(by: .milliseconds(250))
         #expect(!pair.serverHandler.keepsRecordBuffers)
+        #expect(!pair.clientHandler.keepsRecordBuffers)
+        #expect(CoalescingBuffer.current.connectionsKeepingRecordBuffers == keeping - keepers)
         try pair.server.writeOutbound(ByteBuffer(string: "late response"))
         try pair.client.writeOutbound(ByteBuffer(string: "late request"))
         try pair.pump()
-        #expect(pair.serverRecorder.receivedString == "request 0request 1request 2request 3late request")
-        #expect(pair.clientRecorder.receivedString.hasSuffix("response 2late response"))
+        #expect(pair.serverRecorder.receivedString == requests(0...rounds) + "late request")
+        #expect(pair.clientRecorder.receivedString.hasSuffix("response \(rounds - 1)late response"))
         #expect(pair.serverRecorder.errors.isEmpty)
         #expect(pair.clientRecorder.errors.isEmpty)
     }
@@ -190,14 +191,43 @@ struct TLSBufferTests {
         let pair = try TLSPair(server: try certificates.serverContext(), client: try certificates.clientContext())
         defer { pair.close() }
         try pair.connect()
-        for number in 0..<2 {
-            try pair.client.writeOutbound(ByteBuffer(string: "request \(number)"))
-            try pair.pump()
-        }
+        _ = try makeBusy(pair, withResponses: false)
         #expect(pair.serverHandler.keepsRecordBuffers)
+        let keeping = CoalescingBuffer.current.connectionsKeepingRecordBuffers
         try pair.server.close().wait()
+        #expect(!pair.serverHandler.keepsRecordBuffers)
+        #expect(CoalescingBuffer.current.connectionsKeepingRecordBuffers == keeping - 1)
         pair.loop.advanceTime(by: .seconds(1))
         #expect(pair.serverRecorder.errors.isEmpty)
+    }
+
+    @Test("at most 64 connections per event loop keep record buffers")
+    func recordBufferKeepersAreLimited() throws {
+        let certificates = try CertificateFixture()
+        let serverContext = try certificates.serverContext()
+        let clientContext = try certificates.clientContext()
+        var pairs: [TLSPair] = []
+        defer {
+            for pair in pairs {
+                pair.close()
+            }
+        }
+        let already = CoalescingBuffer.current.connectionsKeepingRecordBuffers
+        for _ in 0..<(TLSHandler.maximumConnectionsKeepingRecordBuffers - already + 2) {
+            let pair = try TLSPair(server: serverContext, client: clientContext)
+            pairs.append(pair)
+            try pair.connect()
+            _ = try makeBusy(pair, withResponses: false)
+        }
+        #expect(CoalescingBuffer.current.connectionsKeepingRecordBuffers == TLSHandler.maximumConnectionsKeepingRecordBuffers)
+        #expect(pairs.filter { $0.serverHandler.keepsRecordBuffers }.count == TLSHandler.maximumConnectionsKeepingRecordBuffers - already)
+        #expect(!pairs.last!.serverHandler.keepsRecordBuffers)
+        #expect(pairs.allSatisfy { $0.serverRecorder.receivedString.hasPrefix("request 0request 1") })
+        for pair in pairs {
+            pair.close()
+        }
+        pairs.removeAll()
+        #expect(CoalescingBuffer.current.connectionsKeepingRecordBuffers == already)
     }
 
     @Test("plaintext buffers kept by a handler above are not overwritten by later reads on any connection")
@@ -237,4 +267,28 @@ final class BufferKeeper: ChannelInboundHandler {
         self.kept.append(self.unwrapInboundIn(data))
         context.fireChannelRead(data)
     }
+}
+
+/// Sends requests (and answers them, when asked) until the server's handler counts the
+/// connection as busy: reads less than 100 ms apart, which a loaded machine may miss once.
+/// Returns the number of requests sent (at least 2).
+private func makeBusy(_ pair: TLSPair, withResponses: Bool) throws -> Int {
+    var number = 0
+    let limit = TLSHandler.maximumConnectionsKeepingRecordBuffers
+    while number < 2 || (number < 20 && !pair.serverHandler.keepsRecordBuffers
+        && CoalescingBuffer.current.connectionsKeepingRecordBuffers < limit)
+    {
+        try pair.client.writeOutbound(ByteBuffer(string: "request \(number)"))
+        try pair.pump()
+        if withResponses {
+            try pair.server.writeOutbound(ByteBuffer(string: "response \(number)"))
+            try pair.pump()
+        }
+        number += 1
+    }
+    return number
+}
+
+private func requests(_ numbers: ClosedRange<Int>) -> String {
+    numbers.map { "request \($0)" }.joined()
 }
