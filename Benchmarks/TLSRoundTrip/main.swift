@@ -19,6 +19,8 @@
 //       response; prints "listening PORT", then once a second "conns C rss_kb R"; exits after
 //       SECONDS (default 3600). With bench/idle_connections.py PORT N holding N idle keep-alive
 //       connections, (RSS after - RSS before) / N is the memory per idle TLS connection.
+//       `--recv-initial BYTES` sets the first receive buffer size of NIO's adaptive allocator
+//       (default 2048): each channel keeps its last receive buffer, idle or not.
 import Foundation
 import GatewayTLS
 import NIOCore
@@ -202,10 +204,23 @@ final class ConnectionCounter: ChannelInboundHandler, @unchecked Sendable {
     static var count: Int { Self.lock.withLock { Self.open } }
 }
 
+/// `--recv-initial N`: the first receive buffer size of NIO's adaptive allocator (NIO's default
+/// is 2048; the channel keeps its last receive buffer, idle or not).
+func receiveAllocator() -> AdaptiveRecvByteBufferAllocator {
+    let arguments = CommandLine.arguments
+    if let index = arguments.firstIndex(of: "--recv-initial"), index + 1 < arguments.count,
+        let initial = Int(arguments[index + 1])
+    {
+        return AdaptiveRecvByteBufferAllocator(minimum: 64, initial: initial, maximum: 65536)
+    }
+    return AdaptiveRecvByteBufferAllocator()
+}
+
 func startServer(group: EventLoopGroup, context: TLSServerContext, port: Int) throws -> Channel {
     try ServerBootstrap(group: group)
         .serverChannelOption(.backlog, value: 4096)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.recvAllocator, value: receiveAllocator())
         .childChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandlers([
@@ -233,7 +248,21 @@ func idleServer(port: Int, seconds: Int) throws {
 
 // MARK: - main
 
-let arguments = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
+/// Positional arguments: everything but flags and the value after `--recv-initial`.
+let arguments: [String] = {
+    var positional: [String] = []
+    var skipNext = false
+    for argument in CommandLine.arguments.dropFirst() {
+        if skipNext {
+            skipNext = false
+        } else if argument == "--recv-initial" {
+            skipNext = true
+        } else if !argument.hasPrefix("--") {
+            positional.append(argument)
+        }
+    }
+    return positional
+}()
 switch arguments.first {
 case "roundtrip":
     try roundTrips(count: arguments.dropFirst().first.flatMap { Int($0) } ?? 20_000)
@@ -243,6 +272,6 @@ case "idle-server":
         seconds: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 3600
     )
 default:
-    print("usage: TLSRoundTrip roundtrip [N] [--tls12] | idle-server [PORT [SECONDS]]")
+    print("usage: TLSRoundTrip roundtrip [N] [--tls12] | idle-server [PORT [SECONDS]] [--recv-initial BYTES]")
     exit(2)
 }
