@@ -55,10 +55,6 @@ size_t CGatewayOpenSSL_BIO_pending(BIO *bio) {
     return BIO_pending(bio);
 }
 
-long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value) {
-    return BIO_set_mem_eof_return(bio, value);
-}
-
 void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio) {
     BIO_set_retry_read(bio);
 }

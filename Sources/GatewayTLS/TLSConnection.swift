@@ -272,7 +272,7 @@ final class TLSConnection {
         count + (count / 16_384 + 1) * 29
     }
 
-    /// Queues our close_notify in the write BIO. We never wait for the peer's in this call.
+    /// Queues our close_notify in ``outbound``. We never wait for the peer's in this call.
     func sendCloseNotify() {
         let result = SSL_shutdown(self.ssl)
         if result < 0 {

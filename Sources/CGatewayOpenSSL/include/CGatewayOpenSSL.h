@@ -30,7 +30,6 @@ long CGatewayOpenSSL_SSL_clear_mode(SSL *ssl, long mode);
 
 // MARK: BIO
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio);
-long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value);
 void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio);
 void CGatewayOpenSSL_BIO_clear_retry_flags(BIO *bio);
 
