@@ -41,14 +41,26 @@ long CGatewayOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
 }
 
+long CGatewayOpenSSL_SSL_set_mode(SSL *ssl, long mode) {
+    return SSL_set_mode(ssl, mode);
+}
+
+long CGatewayOpenSSL_SSL_clear_mode(SSL *ssl, long mode) {
+    return SSL_clear_mode(ssl, mode);
+}
+
 // MARK: BIO
 
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio) {
     return BIO_pending(bio);
 }
 
-long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value) {
-    return BIO_set_mem_eof_return(bio, value);
+void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio) {
+    BIO_set_retry_read(bio);
+}
+
+void CGatewayOpenSSL_BIO_clear_retry_flags(BIO *bio) {
+    BIO_clear_retry_flags(bio);
 }
 
 // MARK: Keys and certificates

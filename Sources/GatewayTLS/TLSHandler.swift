@@ -1,6 +1,7 @@
 public import NIOCore
 
-/// Terminates (or originates) TLS on a channel with OpenSSL through memory BIOs.
+/// Terminates (or originates) TLS on a channel with OpenSSL, through a BIO over the channel's
+/// buffers (see ``TLSConnection``).
 ///
 /// Put it first in the pipeline: ciphertext comes in and goes out below it, plaintext above it.
 /// All calls happen on the channel's event loop; it is not Sendable.
@@ -10,6 +11,9 @@ public import NIOCore
 /// - Writes are buffered until flush; all writes pending at a flush are encrypted by one
 ///   `SSL_write`, so a small response head and body go out as one TLS record in one socket write.
 ///   Writes before the handshake completes are sent after it.
+/// - Memory: an idle connection holds no ciphertext, plaintext or OpenSSL record buffer. A busy
+///   one (reads less than 100 ms apart; at most 64 per event loop) keeps OpenSSL's 2 × 16 KB
+///   record buffers until 250 ms pass without a read.
 /// - Events: ``TLSUserEvent/handshakeCompleted(_:)`` when the handshake is done,
 ///   ``TLSUserEvent/shutdownCompleted`` when the peer sent close_notify (the channel is then
 ///   closed). Errors are ``TLSError``s fired through `errorCaught`, after which the channel closes.
@@ -45,11 +49,31 @@ public final class TLSHandler: ChannelDuplexHandler {
     private let handshakeTimeout: TimeAmount
     private var setupError: TLSError?
 
-    private var state: State = .idle
-    private var pendingWrites = CircularBuffer<PendingWrite>(initialCapacity: 4)
-    private var flushRequestedDuringHandshake = false
+    // Exclusivity is not checked at run time for the properties touched on every read and
+    // write (each check costs about 45 instructions): every access to them is a short one on
+    // the event loop, never held across a call out (to OpenSSL, a promise or the pipeline)
+    // that could re-enter this handler.
+    @exclusivity(unchecked) private var state: State = .idle
+    /// Writes waiting for a flush: the first one inline (a response is usually one buffer),
+    /// the others in an array that exists only while they wait, so an idle connection holds no
+    /// write queue.
+    @exclusivity(unchecked) private var firstPendingWrite: PendingWrite?
+    @exclusivity(unchecked) private var morePendingWrites: [PendingWrite] = []
+    @exclusivity(unchecked) private var flushRequestedDuringHandshake = false
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     private var handshakeTimeoutTask: Scheduled<Void>?
+
+    /// A connection whose reads come less than ``busyReadInterval`` apart keeps OpenSSL's record
+    /// buffers (see ``TLSConnection/keepRecordBuffers()``) until a whole
+    /// ``recordBufferCheckInterval`` passes without a read; idle connections hold none.
+    /// At most this many connections per event loop keep them (2 × 16 KB each): freed memory
+    /// stays in the process, so this bounds the high-water mark that bursts leave behind.
+    static let busyReadInterval: TimeAmount = .milliseconds(100)
+    static let recordBufferCheckInterval: TimeAmount = .milliseconds(250)
+    static let maximumConnectionsKeepingRecordBuffers = 64
+    @exclusivity(unchecked) private var lastReadTime: NIODeadline = .uptimeNanoseconds(0)
+    @exclusivity(unchecked) private var readsSinceBufferCheck = 0
+    private var recordBufferCheck: Scheduled<Void>?
 
     /// What the handshake negotiated, once it completed.
     public private(set) var handshakeInfo: TLSHandshakeInfo?
@@ -89,6 +113,11 @@ public final class TLSHandler: ChannelDuplexHandler {
         self.connection.localCertificateSubject
     }
 
+    /// Bytes of buffer capacity the connection holds for ciphertext (for tests: none when idle).
+    var bufferedCiphertextCapacity: Int {
+        self.connection.bufferedCiphertextCapacity
+    }
+
     // MARK: - Channel lifecycle
 
     public func handlerAdded(context: ChannelHandlerContext) {
@@ -99,6 +128,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelHandshakeTimeout()
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
     }
 
@@ -111,6 +141,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         let previous = self.state
         self.state = .closed
         self.cancelHandshakeTimeout()
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
         switch previous {
         case .handshaking:
@@ -165,6 +196,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         case .idle, .handshaking, .closed:
             break
         }
+        self.connection.finishReceive()
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
@@ -181,18 +213,24 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     /// Decrypts what arrived and passes it on as one buffer.
     private func readPlaintext(context: ChannelHandlerContext) {
-        guard self.connection.pendingInputBytes > 0 else {
+        let ciphertextBytes = self.connection.pendingInputBytes
+        guard ciphertextBytes > 0 || self.connection.hasUnprocessedInput else {
             return
         }
-        // Plaintext is never longer than the ciphertext it came from; a record held back
-        // from an earlier read grows the buffer.
-        var plaintext = context.channel.allocator.buffer(capacity: self.connection.pendingInputBytes)
+        // Plaintext is never longer than the ciphertext it came from; records held back from
+        // an earlier read (or read ahead with the end of the handshake) grow the buffer. The
+        // buffer is this thread's, reused once the handlers above let go of it (NIO's decoders
+        // drop a buffer they consumed).
+        let scratch = CoalescingBuffer.current
+        var plaintext = scratch.takePlaintextBuffer(minimumCapacity: max(ciphertextBytes, 256))
         let result = self.connection.readPlaintext(into: &plaintext)
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)
         if plaintext.readableBytes > 0 {
+            self.noteApplicationDataRead(context: context)
             context.fireChannelRead(self.wrapInboundOut(plaintext))
         }
+        scratch.recyclePlaintextBuffer(plaintext)
         switch result {
         case .wantRead:
             break
@@ -208,6 +246,73 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
+    // MARK: - Record buffers of busy connections
+
+    @inline(__always)
+    private func noteApplicationDataRead(context: ChannelHandlerContext) {
+        if self.connection.keepsRecordBuffers {
+            self.readsSinceBufferCheck &+= 1
+            return
+        }
+        let now = NIODeadline.now()
+        let previous = self.lastReadTime
+        self.lastReadTime = now
+        if now - previous < Self.busyReadInterval {
+            self.startKeepingRecordBuffers(context: context)
+        }
+    }
+
+    private func startKeepingRecordBuffers(context: ChannelHandlerContext) {
+        guard case .active = self.state else {
+            return
+        }
+        let scratch = CoalescingBuffer.current
+        guard scratch.connectionsKeepingRecordBuffers < Self.maximumConnectionsKeepingRecordBuffers else {
+            return
+        }
+        scratch.connectionsKeepingRecordBuffers += 1
+        self.connection.keepRecordBuffers()
+        self.readsSinceBufferCheck = 0
+        self.scheduleRecordBufferCheck(context: context)
+    }
+
+    private func scheduleRecordBufferCheck(context: ChannelHandlerContext) {
+        self.recordBufferCheck = context.eventLoop.assumeIsolated().scheduleTask(
+            in: Self.recordBufferCheckInterval
+        ) {
+            self.checkRecordBuffers(context: context)
+        }
+    }
+
+    private func checkRecordBuffers(context: ChannelHandlerContext) {
+        self.recordBufferCheck = nil
+        guard case .active = self.state else {
+            self.stopKeepingRecordBuffers()
+            return
+        }
+        if self.readsSinceBufferCheck > 0 {
+            self.readsSinceBufferCheck = 0
+            self.scheduleRecordBufferCheck(context: context)
+        } else {
+            self.stopKeepingRecordBuffers()
+        }
+    }
+
+    /// Releases the record buffers if kept, and cancels the check (idle, closed or removed).
+    private func stopKeepingRecordBuffers() {
+        self.recordBufferCheck?.cancel()
+        self.recordBufferCheck = nil
+        if self.connection.keepsRecordBuffers {
+            self.connection.releaseRecordBuffers()
+            CoalescingBuffer.current.connectionsKeepingRecordBuffers -= 1
+        }
+    }
+
+    /// Whether OpenSSL currently keeps this connection's record buffers (for tests).
+    var keepsRecordBuffers: Bool {
+        self.connection.keepsRecordBuffers
+    }
+
     private func receivedCloseNotify(context: ChannelHandlerContext) {
         switch self.state {
         case .active:
@@ -220,6 +325,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             return
         }
         self.state = .closed
+        self.stopKeepingRecordBuffers()
         self.failPendingWrites(ChannelError.outputClosed)
         context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
         context.close(promise: nil)
@@ -294,7 +400,12 @@ public final class TLSHandler: ChannelDuplexHandler {
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.state {
         case .idle, .handshaking, .active:
-            self.pendingWrites.append(PendingWrite(data: self.unwrapOutboundIn(data), promise: promise))
+            let write = PendingWrite(data: self.unwrapOutboundIn(data), promise: promise)
+            if self.firstPendingWrite == nil {
+                self.firstPendingWrite = write
+            } else {
+                self.morePendingWrites.append(write)
+            }
         case .closing:
             promise?.fail(ChannelError.outputClosed)
         case .closed:
@@ -322,6 +433,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             }
             self.state = .closed
             self.cancelHandshakeTimeout()
+            self.stopKeepingRecordBuffers()
             // Flushed writes went out already; unflushed ones die with the channel, as in NIO.
             self.failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(mode: .all, promise: promise)
@@ -340,44 +452,50 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     /// Encrypts every pending write with one `SSL_write` and sends the result as one buffer.
     private func encryptPendingWrites(context: ChannelHandlerContext) {
-        guard !self.pendingWrites.isEmpty else {
+        guard let first = self.firstPendingWrite else {
             return
         }
+        self.firstPendingWrite = nil
         var firstPromise: EventLoopPromise<Void>? = nil
         var otherPromises: [EventLoopPromise<Void>] = []
         var writeError: TLSError? = nil
         var ciphertext: ByteBuffer
 
-        if self.pendingWrites.count == 1 {
-            let write = self.pendingWrites.removeFirst()
-            guard write.data.readableBytes > 0 else {
+        if self.morePendingWrites.isEmpty {
+            guard first.data.readableBytes > 0 else {
                 // NIO's encoders send empty writes to carry promises; SSL_write(0) would fail.
-                write.promise?.succeed()
+                first.promise?.succeed()
                 return
             }
-            firstPromise = write.promise
+            firstPromise = first.promise
             ciphertext = context.channel.allocator.buffer(
-                capacity: TLSConnection.ciphertextCapacity(forPlaintext: write.data.readableBytes)
+                capacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes)
             )
-            writeError = write.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
+            writeError = first.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
-            var plaintextBytes = 0
-            for write in self.pendingWrites {
+            var more: [PendingWrite] = []
+            swap(&more, &self.morePendingWrites)
+            var plaintextBytes = first.data.readableBytes
+            for write in more {
                 plaintextBytes += write.data.readableBytes
             }
             var output = context.channel.allocator.buffer(
                 capacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes)
             )
-            writeError = CoalescingBuffer.withBuffer { gathered in
-                while let write = self.pendingWrites.popFirst() {
-                    gathered.writeImmutableBuffer(write.data)
-                    if let promise = write.promise {
-                        if firstPromise == nil {
-                            firstPromise = promise
-                        } else {
-                            otherPromises.append(promise)
-                        }
+            firstPromise = first.promise
+            for write in more {
+                if let promise = write.promise {
+                    if firstPromise == nil {
+                        firstPromise = promise
+                    } else {
+                        otherPromises.append(promise)
                     }
+                }
+            }
+            writeError = CoalescingBuffer.withBuffer { gathered in
+                gathered.writeImmutableBuffer(first.data)
+                for write in more {
+                    gathered.writeImmutableBuffer(write.data)
                 }
                 guard gathered.readableBytes > 0 else {
                     return nil
@@ -416,13 +534,10 @@ public final class TLSHandler: ChannelDuplexHandler {
     /// Sends whatever OpenSSL wrote without application data (handshake messages, alerts,
     /// tickets, close_notify).
     private func sendPendingOutput(context: ChannelHandlerContext) {
-        let outputBytes = self.connection.pendingOutputBytes
-        guard outputBytes > 0 else {
+        guard self.connection.pendingOutputBytes > 0 else {
             return
         }
-        var ciphertext = context.channel.allocator.buffer(capacity: outputBytes)
-        self.connection.takeOutput(into: &ciphertext)
-        context.writeAndFlush(self.wrapOutboundOut(ciphertext), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(self.connection.takeOutput()), promise: nil)
     }
 
     // MARK: - Failure
@@ -437,15 +552,23 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         self.state = .closed
         self.cancelHandshakeTimeout()
+        self.stopKeepingRecordBuffers()
         self.sendPendingOutput(context: context)
+        self.connection.discardInput()
         self.failPendingWrites(error)
         context.fireErrorCaught(error)
         context.close(promise: nil)
     }
 
     private func failPendingWrites(_ error: any Error) {
-        while let write = self.pendingWrites.popFirst() {
+        while let write = self.firstPendingWrite {
+            self.firstPendingWrite = nil
+            var more: [PendingWrite] = []
+            swap(&more, &self.morePendingWrites)
             write.promise?.fail(error)
+            for write in more {
+                write.promise?.fail(error)
+            }
         }
     }
 }

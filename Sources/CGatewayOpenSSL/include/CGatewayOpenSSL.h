@@ -25,10 +25,13 @@ uint64_t CGatewayOpenSSL_SSL_OP_NO_TICKET(void);
 
 // MARK: SSL
 long CGatewayOpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
+long CGatewayOpenSSL_SSL_set_mode(SSL *ssl, long mode);
+long CGatewayOpenSSL_SSL_clear_mode(SSL *ssl, long mode);
 
 // MARK: BIO
 size_t CGatewayOpenSSL_BIO_pending(BIO *bio);
-long CGatewayOpenSSL_BIO_set_mem_eof_return(BIO *bio, long value);
+void CGatewayOpenSSL_BIO_set_retry_read(BIO *bio);
+void CGatewayOpenSSL_BIO_clear_retry_flags(BIO *bio);
 
 // MARK: Keys and certificates
 EVP_PKEY *CGatewayOpenSSL_EVP_EC_gen(const char *curve);
