@@ -131,6 +131,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks (run by hand: Benchmarks/TLSRoundTrip/measure.sh)
+        .executableTarget(
+            name: "TLSRoundTrip",
+            dependencies: [
+                "GatewayTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/TLSRoundTrip",
+            exclude: ["measure.sh"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "GatewayTLSTests",

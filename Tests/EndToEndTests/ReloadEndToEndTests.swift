@@ -26,8 +26,9 @@ struct ReloadEndToEndTests {
         try gateway.rewrite { $0["routes"] = TestGateway.itemRoutes + [Self.otherRoute] }
         let started = ContinuousClock.now
         let answer = try gateway.adminReload()
-        // The answer comes once every event loop has the new state.
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // The answer comes once every event loop has the new state. The reload takes
+        // milliseconds; the bound is loose because curl runs as a process on a busy CI machine.
+        #expect(ContinuousClock.now - started < .seconds(3))
         let fingerprint = gateway.server.configuration.fingerprint
         #expect(answer.code == 200)
         #expect(
@@ -198,7 +199,7 @@ struct ReloadEndToEndTests {
         let started = ContinuousClock.now
         let applied = try await eventually { gateway.server.configuration.routes.count == 3 }
         #expect(applied, "the edit is applied")
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(3), "applied within the debounce and a loaded machine's delay")
         #expect(try curl(gateway, "/other/1").code == 200)
 
         // Switched off by the file itself: the next edit is not applied.
@@ -382,7 +383,7 @@ struct ReloadEndToEndTests {
         kill(process.processIdentifier, SIGHUP)
         let started = ContinuousClock.now
         #expect(try await eventually { get("/other/1")?.hasPrefix("HTTP/1.1 200") == true })
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(3), "applied within the debounce and a loaded machine's delay")
 
         // An invalid file on SIGHUP: logged, and the process serves on as before.
         try Data(#"{"listeners": []}"#.utf8).write(to: URL(fileURLWithPath: configPath))

@@ -54,7 +54,7 @@ struct RedisStoreTests {
         defer { redis.stop() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let store = try RedisRateLimitStore(url: "redis://127.0.0.1:\(redis.port)", group: group, timeout: .seconds(1))
-        let limit = GCRA(limit: 100, period: .seconds(1), burst: 100)
+        let limit = GCRA(limit: 100, period: .seconds(60), burst: 100)
         #expect(try await store.decide(key: "k", limit: limit, on: group.next()).get().allowed)
         let admin = try await RedisConnection.connect(
             host: "127.0.0.1", port: redis.port, on: group.next(), timeout: .seconds(2)
