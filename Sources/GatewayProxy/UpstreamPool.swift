@@ -153,7 +153,10 @@ public final class UpstreamPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHTTPClientHandlers()
+                    // Header validation is off: client headers were already checked by the
+                    // request parser and configured ones by the config decoder (about 6 % of a
+                    // proxied request's CPU, measured with perf).
+                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try sync.addHandler(handler.value)
                 }
             }
