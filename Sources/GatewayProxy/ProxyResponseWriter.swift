@@ -67,6 +67,13 @@ public enum ProxyResponseWriter {
             buffer.writeString(value)
         }
         if framing == .chunked { buffer.writeStaticString("\r\ntransfer-encoding: chunked") }
+        Self.writeHeadEnd(connection: connection, requestID: requestID, into: &buffer)
+        return buffer
+    }
+
+    /// The fields every response head the gateway writes ends with (`connection`
+    /// when needed, `x-request-id`), then the blank line.
+    public static func writeHeadEnd(connection: Connection, requestID: String?, into buffer: inout ByteBuffer) {
         switch connection {
         case .keepAlive: break
         case .keepAliveHTTP10: buffer.writeStaticString("\r\nconnection: keep-alive")
@@ -77,7 +84,11 @@ public enum ProxyResponseWriter {
             buffer.writeString(requestID)
         }
         buffer.writeStaticString("\r\n\r\n")
-        return buffer
+    }
+
+    /// The keep-alive answer for a request: what the response must say about the connection.
+    public static func connection(keepAlive: Bool, clientVersion: HTTPVersion) -> Connection {
+        !keepAlive ? .close : clientVersion.minor == 0 ? .keepAliveHTTP10 : .keepAlive
     }
 
     /// The size line of a chunk (`1f40\r\n`), preceded by the previous chunk's

@@ -442,8 +442,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
             requestID = self.requestID(for: request.head)
         }
         let keepAlive = request.keepAlive && !self.draining
-        let connection: HTTPResponseSerializer.Connection =
-            !keepAlive ? .close : request.head.version.minor == 0 ? .keepAliveHTTP10 : .keepAlive
+        let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let response = self.serializer.serialize(
             status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
             extraHeaders: extraHeaders, requestID: requestID, connection: connection,
@@ -640,8 +639,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             for: head, method: request.head.method, clientVersion: request.head.version)
         let keepAlive = request.keepAlive && !self.draining && proxied.framing != .untilClose
         proxied.keepAlive = keepAlive
-        let connection: ProxyResponseWriter.Connection =
-            !keepAlive ? .close : request.head.version.minor == 0 ? .keepAliveHTTP10 : .keepAlive
+        let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let buffer = ProxyResponseWriter.serializeHead(
             head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
             rules: proxied.responseRules, allocator: context.channel.allocator)

@@ -1,3 +1,4 @@
+import GatewayProxy
 import GatewayValidation
 import NIOCore
 import NIOHTTP1
@@ -9,14 +10,6 @@ import NIOHTTP1
 struct HTTPResponseSerializer {
     private var dates = HTTPDateCache()
 
-    enum Connection {
-        /// HTTP/1.1 keep-alive: no header needed.
-        case keepAlive
-        /// HTTP/1.0 keep-alive: says so explicitly.
-        case keepAliveHTTP10
-        case close
-    }
-
     mutating func serialize(
         status: HTTPResponseStatus,
         contentType: StaticString,
@@ -24,7 +17,7 @@ struct HTTPResponseSerializer {
         includeBody: Bool,
         extraHeaders: [(name: String, value: String)],
         requestID: String?,
-        connection: Connection,
+        connection: ProxyResponseWriter.Connection,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 160 + body.readableBytes)
@@ -35,22 +28,13 @@ struct HTTPResponseSerializer {
         buffer.writeDecimal(body.readableBytes)
         buffer.writeStaticString("\r\ndate: ")
         buffer.writeString(self.dates.current())
-        switch connection {
-        case .keepAlive: break
-        case .keepAliveHTTP10: buffer.writeStaticString("\r\nconnection: keep-alive")
-        case .close: buffer.writeStaticString("\r\nconnection: close")
-        }
-        if let requestID {
-            buffer.writeStaticString("\r\nx-request-id: ")
-            buffer.writeString(requestID)
-        }
         for (name, value) in extraHeaders {
             buffer.writeStaticString("\r\n")
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
         }
-        buffer.writeStaticString("\r\n\r\n")
+        ProxyResponseWriter.writeHeadEnd(connection: connection, requestID: requestID, into: &buffer)
         if includeBody {
             buffer.writeImmutableBuffer(body)
         }

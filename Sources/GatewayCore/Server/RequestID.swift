@@ -1,16 +1,13 @@
+import GatewayProxy
+
 /// Makes request ids: UUID v4 text from a per-connection xoshiro256** generator
 /// seeded once from the system's, so the hot path makes no system call.
 struct RequestIDGenerator {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
-
-    init() {
-        var system = SystemRandomNumberGenerator()
-        self.state = (system.next(), system.next(), system.next(), system.next() | 1)
-    }
+    private var random = Xoshiro256()
 
     mutating func next() -> String {
-        let high = self.nextUInt64()
-        let low = self.nextUInt64()
+        let high = self.random.next()
+        let low = self.random.next()
         // Version 4, variant 10.
         let a = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let b = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
@@ -36,20 +33,6 @@ struct RequestIDGenerator {
             return index
         }
     }
-
-    private mutating func nextUInt64() -> UInt64 {
-        let result = rotl(self.state.1 &* 5, 7) &* 9
-        let t = self.state.1 << 17
-        self.state.2 ^= self.state.0
-        self.state.3 ^= self.state.1
-        self.state.1 ^= self.state.2
-        self.state.0 ^= self.state.3
-        self.state.2 ^= t
-        self.state.3 = rotl(self.state.3, 45)
-        return result
-    }
-
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
