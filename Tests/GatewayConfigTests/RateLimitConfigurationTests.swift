@@ -250,3 +250,69 @@ struct EnvironmentSubstitutionTests {
                 .map { $0.prefix(while: { $0 != "(" }) } == [#"["${X}"]: unknown key "#])
     }
 }
+
+@Suite("The shipped rate-limit examples and bench/gateway.json")
+struct RateLimitExampleTests {
+    private static func load(_ file: String, environment: [String: String] = [:]) throws -> GatewayConfiguration {
+        try GatewayConfigurationLoader.load(
+            contentsOf: ShippedConfigurationTests.packageDirectory + "/" + file, environment: environment)
+    }
+
+    private func checkLimitedRoute(_ configuration: GatewayConfiguration) throws {
+        let route = try #require(configuration.routes.first)
+        #expect(route.name == "limited")
+        #expect(route.match.path == .prefix("/limited/"))
+        #expect(route.proxy?.upstream == "backend")
+        #expect(route.rateLimits == ["per-ip"])
+        #expect(route.rateLimitHeaders)
+        #expect(configuration.upstreams.first?.targets.map(\.address.description) == ["127.0.0.1:9000"])
+    }
+
+    @Test func memoryExampleWithDefaultsAndWithEnvironment() throws {
+        let configuration = try Self.load("examples/ratelimit.json")
+        #expect(configuration.listeners.first?.address == SocketAddressConfiguration(host: "0.0.0.0", port: 8443))
+        #expect(configuration.listeners.first?.tls != nil)
+        #expect(configuration.admin.address == SocketAddressConfiguration(host: "127.0.0.1", port: 9901))
+        #expect(
+            configuration.rateLimits == [
+                RateLimitPolicyConfiguration(
+                    name: "per-ip", limit: RateLimitRate(count: 10, period: .second), burst: 10, key: .clientIP,
+                    store: .memory)
+            ])
+        try checkLimitedRoute(configuration)
+        let moved = try Self.load(
+            "examples/ratelimit.json", environment: ["GATEWAY_PORT": "9443", "GATEWAY_ADMIN_PORT": "9902"])
+        #expect(moved.listeners.first?.address.port == 9443)
+        #expect(moved.admin.address.port == 9902)
+    }
+
+    @Test func redisExample() throws {
+        let configuration = try Self.load("examples/ratelimit-redis.json")
+        #expect(configuration.listeners.first?.address.port == 8443)
+        #expect(configuration.admin.address == SocketAddressConfiguration(host: "127.0.0.1", port: 9901))
+        #expect(
+            configuration.rateLimits == [
+                RateLimitPolicyConfiguration(
+                    name: "per-ip", limit: RateLimitRate(count: 20, period: .second), burst: 20, key: .clientIP,
+                    store: .redis)
+            ])
+        #expect(configuration.rateLimitStore.redis?.url == "redis://127.0.0.1:6379")
+        #expect(configuration.rateLimitStore.redis?.failureMode == .open)
+        try checkLimitedRoute(configuration)
+        let elsewhere = try Self.load("examples/ratelimit-redis.json", environment: ["REDIS_URL": "redis://cache:6380"])
+        #expect(elsewhere.rateLimitStore.redis?.url == "redis://cache:6380")
+    }
+
+    @Test func benchLimitsLikeNginxBurstZero() throws {
+        let configuration = try Self.load("bench/gateway.json")
+        let route = try #require(configuration.routes.first { $0.name == "limited" })
+        #expect(route.match.path == .prefix("/limited/"))
+        #expect(route.proxy?.upstream == "backend")
+        #expect(route.rateLimits == ["per-ip"])
+        #expect(
+            configuration.rateLimits == [
+                RateLimitPolicyConfiguration(
+                    name: "per-ip", limit: RateLimitRate(count: 10, period: .second), burst: 1, key: .clientIP)
+            ])
+    }
+}
