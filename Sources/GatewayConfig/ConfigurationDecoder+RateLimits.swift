@@ -123,7 +123,8 @@ extension ConfigurationDecoder {
                     store = kind
                     // nil: rate_limit_store had problems, already reported.
                     if kind == .redis && redisConfigured == false {
-                        report(storeField.path, "needs \"rate_limit_store\": {\"redis\": {\"url\": …}} (where Redis is)")
+                        report(
+                            storeField.path, "needs \"rate_limit_store\": {\"redis\": {\"url\": …}} (where Redis is)")
                         store = nil
                     }
                 } else {

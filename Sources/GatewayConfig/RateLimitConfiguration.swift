@@ -101,8 +101,9 @@ public struct RateLimitStoreConfiguration: Sendable, Equatable, Hashable {
     public var memoryMaxKeys: Int
     public var redis: RedisStoreConfiguration?
 
-    public init(memoryMaxKeys: Int = RateLimitStoreConfiguration.defaultMemoryMaxKeys, redis: RedisStoreConfiguration? = nil)
-    {
+    public init(
+        memoryMaxKeys: Int = RateLimitStoreConfiguration.defaultMemoryMaxKeys, redis: RedisStoreConfiguration? = nil
+    ) {
         self.memoryMaxKeys = memoryMaxKeys
         self.redis = redis
     }

@@ -118,8 +118,9 @@ struct RateLimitRedisEndToEndTests {
         redis.stop()
         let refused = try curlWithHeaders(gateway, "/items/1", ["-H", "x-request-id: closed-1"])
         #expect(refused.code == 503)
-        let error = try #require(
-            try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [String: Any])["error"]
+        let error =
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(refused.body.utf8)) as? [String: Any])["error"]
             as? [String: Any]
         #expect(error?["code"] as? String == "service_unavailable")
         #expect(error?["request_id"] as? String == "closed-1")

@@ -125,7 +125,8 @@ struct RateLimitConfigurationTests {
             problems(of: document(#""rate_limit_store": {"redis": {"url": "redis://r:99999"}}"#)) == [
                 #"rate_limit_store.redis.url: invalid port "99999" in Redis URL "redis://r:99999" (expected 1-65535)"#
             ])
-        #expect(problems(of: document(#""rate_limit_store": {"redis": {}}"#)) == ["rate_limit_store.redis.url: required"])
+        #expect(
+            problems(of: document(#""rate_limit_store": {"redis": {}}"#)) == ["rate_limit_store.redis.url: required"])
         // A broken store section is reported once, not again at each policy that uses it.
         #expect(
             problems(
@@ -154,13 +155,17 @@ struct RateLimitConfigurationTests {
                     "routes[1].rate_limit_headers: expected a boolean (true or false)",
                 ])
         #expect(
-            problems(of: document(#""upstreams": {}"#, routes: #"{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limits": ["p"]}"#))
+            problems(
+                of: document(
+                    #""upstreams": {}"#,
+                    routes: #"{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limits": ["p"]}"#))
                 == [#"routes[0].rate_limits[0]: unknown rate limit "p" (no rate_limits are defined)"#])
         #expect(
             problems(
                 of: document(
                     #""upstreams": {}"#,
-                    routes: #"{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limit_headers": false}"#))
+                    routes: #"{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limit_headers": false}"#)
+            )
                 == [#"routes[0].rate_limit_headers: only applies to a route with "rate_limits""#])
     }
 
@@ -191,8 +196,10 @@ struct RateLimitConfigurationTests {
 
 @Suite("Environment substitution in gateway.json")
 struct EnvironmentSubstitutionTests {
-    private func load(_ json: String, environment: [String: String]) throws(ConfigurationError) -> GatewayConfiguration {
-        try GatewayConfigurationLoader.load(data: Array(json.utf8), baseDirectory: testBaseDirectory, environment: environment)
+    private func load(_ json: String, environment: [String: String]) throws(ConfigurationError) -> GatewayConfiguration
+    {
+        try GatewayConfigurationLoader.load(
+            data: Array(json.utf8), baseDirectory: testBaseDirectory, environment: environment)
     }
 
     private func problems(_ json: String, environment: [String: String]) -> [String] {
@@ -246,8 +253,11 @@ struct EnvironmentSubstitutionTests {
 
     @Test func keysNumbersAndBooleansAreNotSubstituted() {
         #expect(
-            problems(#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "${X}": 1}"#, environment: ["X": "event_loops"])
-                .map { $0.prefix(while: { $0 != "(" }) } == [#"["${X}"]: unknown key "#])
+            problems(
+                #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "${X}": 1}"#,
+                environment: ["X": "event_loops"]
+            )
+            .map { $0.prefix(while: { $0 != "(" }) } == [#"["${X}"]: unknown key "#])
     }
 }
 

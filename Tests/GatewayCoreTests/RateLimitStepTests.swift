@@ -9,7 +9,8 @@ import Testing
 @Suite("The rate-limit step")
 struct RateLimitStepTests {
     private func state(_ json: String, reusing previous: GatewayState? = nil) throws -> GatewayState {
-        let configuration = try GatewayConfigurationLoader.load(data: Array(json.utf8), baseDirectory: "/", environment: [:])
+        let configuration = try GatewayConfigurationLoader.load(
+            data: Array(json.utf8), baseDirectory: "/", environment: [:])
         return try GatewayState(configuration: configuration, reusing: previous, rateLimitContext: .detached)
     }
 
@@ -24,8 +25,9 @@ struct RateLimitStepTests {
     private func decide(_ limits: RouteRateLimits, now: Int64, headers: HTTPHeaders = [:], ip: String = "192.0.2.1")
         -> RouteRateLimits.Outcome
     {
-        guard case .decided(let outcome) = limits.evaluate(
-            headers: headers, clientIP: ip, now: now, eventLoop: EmbeddedEventLoop())
+        guard
+            case .decided(let outcome) = limits.evaluate(
+                headers: headers, clientIP: ip, now: now, eventLoop: EmbeddedEventLoop())
         else {
             Issue.record("a memory store decides at once")
             return RouteRateLimits.Outcome()
@@ -34,7 +36,10 @@ struct RateLimitStepTests {
     }
 
     @Test func headerValuesFollowTheDraftSyntax() throws {
-        let state = try self.state(document(#""a": {"limit": "10/s", "burst": 10}, "b": {"limit": "5000/d"}"#, route: #""rate_limits": ["a", "b"]"#))
+        let state = try self.state(
+            document(
+                #""a": {"limit": "10/s", "burst": 10}, "b": {"limit": "5000/d"}"#, route: #""rate_limits": ["a", "b"]"#)
+        )
         let limits = try #require(state.routes[0].rateLimits)
         #expect(limits.policyHeader == #""a";q=10;w=1, "b";q=5000;w=86400"#)
         var outcome = RouteRateLimits.Outcome()
@@ -65,8 +70,12 @@ struct RateLimitStepTests {
         let headers: HTTPHeaders = ["X-API-Key": "k1"]
         #expect(RouteRateLimits.key(for: .clientIP, headers: headers, clientIP: "192.0.2.1", route: "r") == "192.0.2.1")
         #expect(RouteRateLimits.key(for: .route, headers: headers, clientIP: "192.0.2.1", route: "r") == "r")
-        #expect(RouteRateLimits.key(for: .header("x-api-key"), headers: headers, clientIP: "192.0.2.1", route: "r") == "h:k1")
-        #expect(RouteRateLimits.key(for: .header("x-other"), headers: headers, clientIP: "192.0.2.1", route: "r") == "ip:192.0.2.1")
+        #expect(
+            RouteRateLimits.key(for: .header("x-api-key"), headers: headers, clientIP: "192.0.2.1", route: "r")
+                == "h:k1")
+        #expect(
+            RouteRateLimits.key(for: .header("x-other"), headers: headers, clientIP: "192.0.2.1", route: "r")
+                == "ip:192.0.2.1")
     }
 
     @Test func forwardedForIsReadFromTheRightSkippingTrustedHops() throws {
@@ -117,7 +126,8 @@ struct RateLimitStepTests {
 
     @Test func reloadDescribesWhichPoliciesStartOver() throws {
         func load(_ policies: String) throws -> GatewayConfiguration {
-            try GatewayConfigurationLoader.load(data: Array(document(policies).utf8), baseDirectory: "/", environment: [:])
+            try GatewayConfigurationLoader.load(
+                data: Array(document(policies).utf8), baseDirectory: "/", environment: [:])
         }
         let old = try load(#""a": {"limit": "1/min"}, "b": {"limit": "2/min"}"#)
         let new = try load(#""a": {"limit": "1/min", "burst": 3}, "c": {"limit": "2/min"}"#)

@@ -77,7 +77,8 @@ final class RouteRateLimits: Sendable {
         var index = start
         while index < self.policies.count {
             let policy = self.policies[index]
-            let key = Self.key(for: policy.configuration.key, headers: headers, clientIP: clientIP, route: self.routeName)
+            let key = Self.key(
+                for: policy.configuration.key, headers: headers, clientIP: clientIP, route: self.routeName)
             switch policy.backend {
             case .memory(let store, _):
                 let decision = store.decide(key: key, limit: policy.gcra, now: now)
