@@ -104,6 +104,7 @@ let package = Package(
                 "GatewayValidation",
                 "GatewayHandlers",
                 "GatewayProxy",
+                "GatewayRateLimit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -40,6 +40,10 @@ struct ConfigurationDecoder {
     private var decodedRoutes: [(path: JSONPath, route: RouteConfiguration)] = []
     /// Names in `upstreams`, so a route naming another one is reported.
     var upstreamNames: Set<String> = []
+    /// Names in `rate_limits`, so routes naming another one are reported.
+    var rateLimitNames: Set<String> = []
+    /// `default_rate_limits`: the policies of routes without their own `rate_limits`.
+    var defaultRateLimits: [String]?
 
     init(baseDirectory: String) {
         self.baseDirectory = baseDirectory
@@ -67,10 +71,26 @@ struct ConfigurationDecoder {
             integer(document.field("event_loops"), minimum: 0) ?? GatewayConfiguration.defaultEventLoops
         // Upstreams first, so routes can check the names they refer to.
         let upstreams = document.field("upstreams").map { decodeUpstreams($0) } ?? []
+        // Rate limits before routes too; the store before the policies that use it.
+        let trustedProxies = document.field("trusted_proxies").map { decodeTrustedProxies($0) } ?? []
+        let storeField = document.field("rate_limit_store")
+        let rateLimitStore = storeField.map { decodeRateLimitStore($0) } ?? RateLimitStoreConfiguration()
+        let redisConfigured: Bool? =
+            rateLimitStore.map { $0.redis != nil } ?? (storeField.flatMap { field -> Bool? in
+                if case .object(let members) = field.value, !members.contains(where: { $0.key == "redis" }) {
+                    return false
+                }
+                return nil
+            })
+        let rateLimits =
+            document.field("rate_limits").map { decodeRateLimits($0, redisConfigured: redisConfigured) } ?? []
+        if let defaultsField = document.field("default_rate_limits") {
+            defaultRateLimits = decodeRateLimitNames(defaultsField)
+        }
         let routes = decodeRoutes(required(document, "routes"))
 
         guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
-            let routes, let upstreams
+            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits
         else {
             return nil
         }
@@ -83,7 +103,10 @@ struct ConfigurationDecoder {
             reload: reload,
             eventLoops: eventLoops,
             routes: routes,
-            upstreams: upstreams
+            upstreams: upstreams,
+            rateLimits: rateLimits,
+            rateLimitStore: rateLimitStore,
+            trustedProxies: trustedProxies
         )
     }
 
@@ -291,8 +314,11 @@ struct ConfigurationDecoder {
         }
         let match = required(route, "match").flatMap { decodeMatch($0) }
         let action = decodeRouteAction(route, match: match)
-        guard let name, let match, let action else { return nil }
-        let decoded = RouteConfiguration(name: name, match: match, action: action)
+        let rateLimits = decodeRouteRateLimits(route)
+        guard let name, let match, let action, let rateLimits else { return nil }
+        let decoded = RouteConfiguration(
+            name: name, match: match, action: action, rateLimits: rateLimits.names,
+            rateLimitHeaders: rateLimits.headers)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded

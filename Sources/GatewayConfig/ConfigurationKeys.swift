@@ -5,7 +5,7 @@
 public enum ConfigurationKeys {
     public static let document = [
         "$schema", "listeners", "admin", "http", "access_log", "shutdown", "reload", "event_loops", "upstreams",
-        "routes",
+        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes",
     ]
     public static let listener = ["name", "address", "tls"]
     public static let tls = [
@@ -21,6 +21,7 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
+        "rate_limits", "rate_limit_headers",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -31,6 +32,12 @@ public enum ConfigurationKeys {
     public static let headers = ["request", "response"]
     public static let headerRules = ["set", "add", "remove"]
     public static let match = ["path", "prefix", "methods", "host"]
+    public static let rateLimitPolicy = ["limit", "burst", "key", "store"]
+    /// `key` as an object: `{"header": "X-API-Key"}`.
+    public static let rateLimitKey = ["header"]
+    public static let rateLimitStore = ["memory", "redis"]
+    public static let memoryStore = ["max_keys"]
+    public static let redisStore = ["url", "timeout", "failure_mode"]
 
     /// Every object by where it sits in the document: `""` for the top level,
     /// `[]` for "each element of", `{}` for "each value of" (objects keyed by name).
@@ -51,5 +58,10 @@ public enum ConfigurationKeys {
         "routes[].headers.response": headerRules,
         "upstreams{}": upstream,
         "upstreams{}.targets[]": target,
+        "rate_limits{}": rateLimitPolicy,
+        "rate_limits{}.key": rateLimitKey,
+        "rate_limit_store": rateLimitStore,
+        "rate_limit_store.memory": memoryStore,
+        "rate_limit_store.redis": redisStore,
     ]
 }

@@ -70,6 +70,56 @@ extension GatewayConfiguration {
             let entries = sorted.map { JSONMember(key: $0.name, value: $0.canonicalValue) }
             members.append(JSONMember(key: "upstreams", value: .object(entries)))
         }
+        // Likewise for the rate-limit sections; `default_rate_limits` is already in the routes.
+        if rateLimitStore != RateLimitStoreConfiguration() {
+            members.append(JSONMember(key: "rate_limit_store", value: rateLimitStore.canonicalValue))
+        }
+        if !rateLimits.isEmpty {
+            let entries = rateLimits.sorted { $0.name < $1.name }.map { JSONMember(key: $0.name, value: $0.canonicalValue) }
+            members.append(JSONMember(key: "rate_limits", value: .object(entries)))
+        }
+        if !trustedProxies.isEmpty {
+            members.append(
+                JSONMember(key: "trusted_proxies", value: .array(trustedProxies.map { .string($0.description) })))
+        }
+        members.sort { $0.key < $1.key }
+        return .object(members)
+    }
+}
+
+extension RateLimitPolicyConfiguration {
+    var canonicalValue: JSONValue {
+        let keyValue: JSONValue
+        switch key {
+        case .clientIP: keyValue = .string("client_ip")
+        case .route: keyValue = .string("route")
+        case .header(let name): keyValue = .object([JSONMember(key: "header", value: .string(name))])
+        }
+        return .object([
+            JSONMember(key: "burst", value: .number(String(burst))),
+            JSONMember(key: "key", value: keyValue),
+            JSONMember(key: "limit", value: .string(limit.description)),
+            JSONMember(key: "store", value: .string(store.rawValue)),
+        ])
+    }
+}
+
+extension RateLimitStoreConfiguration {
+    var canonicalValue: JSONValue {
+        var members = [
+            JSONMember(
+                key: "memory", value: .object([JSONMember(key: "max_keys", value: .number(String(memoryMaxKeys)))]))
+        ]
+        if let redis {
+            members.append(
+                JSONMember(
+                    key: "redis",
+                    value: .object([
+                        JSONMember(key: "failure_mode", value: .string(redis.failureMode.rawValue)),
+                        JSONMember(key: "timeout", value: .string(DurationSyntax.render(redis.timeout))),
+                        JSONMember(key: "url", value: .string(redis.url)),
+                    ])))
+        }
         return .object(members)
     }
 }
@@ -132,15 +182,19 @@ extension RouteConfiguration {
         case .prefix(let template):
             match.append(JSONMember(key: "prefix", value: .string(template)))
         }
+        var members: [JSONMember] = [
+            JSONMember(key: "match", value: .object(match)),
+            JSONMember(key: "name", value: .string(name)),
+        ]
+        // Only a limited route shows its rate-limit keys, so older fingerprints stay the same.
+        if !rateLimits.isEmpty {
+            members.append(JSONMember(key: "rate_limit_headers", value: .bool(rateLimitHeaders)))
+            members.append(JSONMember(key: "rate_limits", value: .array(rateLimits.map { .string($0) })))
+        }
         switch action {
         case .handler(let handler):
-            return .object([
-                JSONMember(key: "handler", value: .string(handler.rawValue)),
-                JSONMember(key: "match", value: .object(match)),
-                JSONMember(key: "name", value: .string(name)),
-            ])
+            members.append(JSONMember(key: "handler", value: .string(handler.rawValue)))
         case .upstream(let proxy):
-            var members: [JSONMember] = []
             if !proxy.requestHeaders.isEmpty || !proxy.responseHeaders.isEmpty {
                 members.append(
                     JSONMember(
@@ -150,8 +204,6 @@ extension RouteConfiguration {
                             JSONMember(key: "response", value: proxy.responseHeaders.canonicalValue),
                         ])))
             }
-            members.append(JSONMember(key: "match", value: .object(match)))
-            members.append(JSONMember(key: "name", value: .string(name)))
             members.append(
                 JSONMember(key: "request_timeout", value: .string(DurationSyntax.render(proxy.requestTimeout))))
             switch proxy.pathRewrite {
@@ -160,8 +212,9 @@ extension RouteConfiguration {
             case .stripPrefix: members.append(JSONMember(key: "strip_prefix", value: .bool(true)))
             }
             members.append(JSONMember(key: "upstream", value: .string(proxy.upstream)))
-            return .object(members)
         }
+        members.sort { $0.key < $1.key }
+        return .object(members)
     }
 }
 

@@ -19,6 +19,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var routes: [RouteConfiguration]
     /// Named upstreams that routes proxy to, sorted by name.
     public var upstreams: [UpstreamConfiguration]
+    /// Named rate-limit policies that routes list, sorted by name.
+    public var rateLimits: [RateLimitPolicyConfiguration]
+    /// Where policies keep their state: memory bounds, and Redis for `"store": "redis"`.
+    public var rateLimitStore: RateLimitStoreConfiguration
+    /// Peers whose `X-Forwarded-For` is believed when a policy keys by client IP.
+    public var trustedProxies: [IPAddressRange]
 
     public init(
         listeners: [ListenerConfiguration],
@@ -29,7 +35,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         reload: ReloadConfiguration = ReloadConfiguration(),
         eventLoops: Int = GatewayConfiguration.defaultEventLoops,
         routes: [RouteConfiguration],
-        upstreams: [UpstreamConfiguration] = []
+        upstreams: [UpstreamConfiguration] = [],
+        rateLimits: [RateLimitPolicyConfiguration] = [],
+        rateLimitStore: RateLimitStoreConfiguration = RateLimitStoreConfiguration(),
+        trustedProxies: [IPAddressRange] = []
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -40,6 +49,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.eventLoops = eventLoops
         self.routes = routes
         self.upstreams = upstreams
+        self.rateLimits = rateLimits
+        self.rateLimitStore = rateLimitStore
+        self.trustedProxies = trustedProxies
     }
 
     /// `event_loops` when absent: one event loop per core.

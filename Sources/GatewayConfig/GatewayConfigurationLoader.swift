@@ -9,9 +9,14 @@ public enum GatewayConfigurationLoader {
     /// directory). Relative certificate and key paths in it are resolved against the
     /// file's directory.
     ///
+    /// `${VAR}` and `${VAR:-default}` in string values are replaced from `environment`
+    /// (the process environment when nil) before the document is decoded.
+    ///
     /// - Throws: every problem found, each with its JSON path; a missing or unreadable
     ///   file is one problem at `(root)`.
-    public static func load(contentsOf path: String) throws(ConfigurationError) -> GatewayConfiguration {
+    public static func load(
+        contentsOf path: String, environment: [String: String]? = nil
+    ) throws(ConfigurationError) -> GatewayConfiguration {
         let absolutePath = absolute(path)
         let data: Data
         do {
@@ -23,21 +28,24 @@ public enum GatewayConfigurationLoader {
             )
         }
         let directory = FilePaths.directory(of: absolutePath)
-        return try decode(Array(data), baseDirectory: directory, file: absolutePath)
+        return try decode(Array(data), baseDirectory: directory, file: absolutePath, environment: environment ?? ProcessInfo.processInfo.environment)
     }
 
     /// Validates configuration text held in memory, resolving relative file paths
     /// against `baseDirectory` (itself made absolute against the working directory).
-    public static func load(data: [UInt8], baseDirectory: String) throws(ConfigurationError) -> GatewayConfiguration {
-        try decode(data, baseDirectory: absolute(baseDirectory), file: nil)
+    public static func load(
+        data: [UInt8], baseDirectory: String, environment: [String: String]? = nil
+    ) throws(ConfigurationError) -> GatewayConfiguration {
+        try decode(data, baseDirectory: absolute(baseDirectory), file: nil, environment: environment ?? ProcessInfo.processInfo.environment)
     }
 
     private static func decode(
         _ bytes: [UInt8],
         baseDirectory: String,
-        file: String?
+        file: String?,
+        environment: [String: String]
     ) throws(ConfigurationError) -> GatewayConfiguration {
-        let root: JSONValue
+        var root: JSONValue
         do {
             root = try JSONParser.parse(bytes)
         } catch {
@@ -46,6 +54,12 @@ public enum GatewayConfigurationLoader {
                 problems: [ConfigurationProblem(path: JSONPath.root.description, message: error.message)]
             )
         }
+        // Substitution problems alone: decoding half-substituted values would only add noise.
+        let (substituted, substitutionProblems) = EnvironmentSubstitution.apply(to: root, environment: environment)
+        guard substitutionProblems.isEmpty else {
+            throw ConfigurationError(file: file, problems: substitutionProblems)
+        }
+        root = substituted
         var decoder = ConfigurationDecoder(baseDirectory: baseDirectory)
         let configuration = decoder.decodeDocument(root)
         guard let configuration, decoder.problems.isEmpty else {

@@ -5,11 +5,20 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var name: String
     public var match: RouteMatchConfiguration
     public var action: RouteAction
+    /// Names of `rate_limits` policies, all enforced, in file order (or `default_rate_limits`).
+    public var rateLimits: [String]
+    /// Whether responses carry the `RateLimit-Policy` and `RateLimit` headers.
+    public var rateLimitHeaders: Bool
 
-    public init(name: String, match: RouteMatchConfiguration, action: RouteAction) {
+    public init(
+        name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
+        rateLimitHeaders: Bool = true
+    ) {
         self.name = name
         self.match = match
         self.action = action
+        self.rateLimits = rateLimits
+        self.rateLimitHeaders = rateLimitHeaders
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

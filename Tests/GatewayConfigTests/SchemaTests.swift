@@ -37,6 +37,13 @@ struct SchemaTests {
             try collectObjects(values, at: location + "{}", root: root, into: &found)
             return
         }
+        // A value that is a string or an object (a rate limit's `key`): the object alternative counts.
+        if node["properties"] == nil, let alternatives = node["oneOf"] as? [[String: Any]] {
+            for alternative in alternatives {
+                try collectObjects(alternative, at: location, root: root, into: &found)
+            }
+            return
+        }
         guard let properties = node["properties"] as? [String: Any] else { return }
         #expect(node["additionalProperties"] as? Bool == false, "\(location) must refuse unknown keys")
         found[location] = Set(properties.keys)
@@ -146,6 +153,35 @@ struct SchemaTests {
         (
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "proxy"}]}"#,
             "unknown handler"
+        ),
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:${GATEWAY_SCHEMA_TEST_PORT:-0}"}],
+             "trusted_proxies": ["10.0.0.0/8", "::1"],
+             "rate_limit_store": {"memory": {"max_keys": 1000}, "redis": {"url": "redis://127.0.0.1:6379", "timeout": "20ms", "failure_mode": "closed"}},
+             "rate_limits": {"per-ip": {"limit": "10/s", "burst": 10, "key": "client_ip", "store": "memory"},
+                             "per-key": {"limit": "1000/min", "key": {"header": "X-API-Key"}, "store": "redis"},
+                             "per-route": {"limit": "5000/d", "key": "route"}},
+             "default_rate_limits": ["per-ip"],
+             "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limits": ["per-ip", "per-key"], "rate_limit_headers": false},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items"}]}
+            """#, "every rate-limit key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "rate_limits": {"p": {"limit": "10 per second"}}}"#,
+            "limit without a slash"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "rate_limits": {"p": {"limit": "10/s", "burst": 0}}}"#,
+            "burst 0"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "rate_limits": {"p": {"limit": "10/s", "key": "ip"}}}"#,
+            "unknown key kind"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "rate_limit_store": {"redis": {"url": "redis://r", "failure_mode": "maybe"}}}"#,
+            "unknown failure mode"
         ),
     ]
 

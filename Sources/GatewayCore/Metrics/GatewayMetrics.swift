@@ -221,3 +221,47 @@ extension GatewayMetrics {
             helpText: "Always 1; the fingerprint label identifies the configuration serving now.")
     }
 }
+
+// MARK: Rate limiting (looked up when a state is compiled, never per request)
+
+extension GatewayMetrics {
+    func rateLimitDecisions(route: String, policy: String, result: String) -> Counter {
+        self.registry.makeCounter(
+            descriptor: Self.rateLimitDecisionsDescriptor,
+            labels: [("route", route), ("policy", policy), ("result", result)])
+    }
+
+    func rateLimitKeys(policy: String) -> Gauge {
+        self.registry.makeGauge(descriptor: Self.rateLimitKeysDescriptor, labels: [("policy", policy)])
+    }
+
+    func rateLimitEvictions(policy: String) -> Counter {
+        self.registry.makeCounter(descriptor: Self.rateLimitEvictionsDescriptor, labels: [("policy", policy)])
+    }
+
+    func rateLimitStoreErrors(store: String) -> Counter {
+        self.registry.makeCounter(descriptor: Self.rateLimitStoreErrorsDescriptor, labels: [("store", store)])
+    }
+
+    static var rateLimitDecisionsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "ratelimit", metricName: "decisions", unitName: "total",
+            helpText:
+                "Rate-limit decisions by route, policy and result (allowed, limited, error: the store could not decide).")
+    }
+    static var rateLimitKeysDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "ratelimit", metricName: "keys", unitName: "",
+            helpText: "Keys (clients, header values) held by each memory-store policy, as of the last sweep.")
+    }
+    static var rateLimitEvictionsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "ratelimit", metricName: "evictions", unitName: "total",
+            helpText: "Live keys a memory-store policy dropped because it held max_keys, by policy.")
+    }
+    static var rateLimitStoreErrorsDescriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "gateway", subsystem: "ratelimit", metricName: "store_errors", unitName: "total",
+            helpText: "Rate-limit decisions the store failed to make (unreachable, timeout, error reply), by store.")
+    }
+}

@@ -58,6 +58,7 @@ struct ConfigurationChanges: Equatable {
         if old.routes != new.routes {
             self.descriptions.append("routes: updated (\(new.routes.count) routes)")
         }
+        self.describeRateLimitChanges(from: old, to: new)
         if old.http != new.http {
             self.descriptions.append("http: updated (max_body_bytes at once, the other limits for new connections)")
         }
@@ -77,6 +78,34 @@ struct ConfigurationChanges: Equatable {
         if old.eventLoops != new.eventLoops {
             self.restartRequired.append("event_loops")
             self.descriptions.append("event_loops: restart required (still running \(old.eventLoops))")
+        }
+    }
+}
+
+extension ConfigurationChanges {
+    /// Policies keep their counters across a reload unless their definition (or
+    /// the memory store's size) changes; say which ones start over.
+    fileprivate mutating func describeRateLimitChanges(from old: GatewayConfiguration, to new: GatewayConfiguration) {
+        let before = Dictionary(old.rateLimits.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Set(new.rateLimits.map(\.name))
+        let memoryResized = old.rateLimitStore.memoryMaxKeys != new.rateLimitStore.memoryMaxKeys
+        for policy in new.rateLimits {
+            guard let previous = before[policy.name] else {
+                self.descriptions.append("rate_limits \"\(policy.name)\": added")
+                continue
+            }
+            if previous != policy || (policy.store == .memory && memoryResized) {
+                self.descriptions.append("rate_limits \"\(policy.name)\": changed; its counters start over")
+            }
+        }
+        for policy in old.rateLimits where !after.contains(policy.name) {
+            self.descriptions.append("rate_limits \"\(policy.name)\": removed")
+        }
+        if old.rateLimitStore.redis != new.rateLimitStore.redis {
+            self.descriptions.append("rate_limit_store.redis: updated (new connections)")
+        }
+        if old.trustedProxies != new.trustedProxies {
+            self.descriptions.append("trusted_proxies: updated")
         }
     }
 }

@@ -36,6 +36,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case closed
         /// A request sent to an upstream: its body streams up, its response down.
         case proxying(Request, ProxiedRequest)
+        /// Waiting for a rate-limit store (Redis); further request parts queue in `pipelined`.
+        case limiting(Request, path: Substring)
     }
 
     /// Why the handler is not asking the client for more bytes (a bit set).
@@ -56,6 +58,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var query: Substring?
         var startedAt: NIODeadline
         var keepAlive: Bool
+        /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
+        var rateLimitHeaders: [(name: String, value: String)] = []
     }
 
     private let stateBox: GatewayStateBox
@@ -90,6 +94,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     private var scheme: String?
     /// For the upstream's callbacks, which come from the upstream channel.
     private var context: ChannelHandlerContext?
+    /// Whether the peer is one of the trusted proxies of these stores (per connection, per state).
+    private var peerTrust: (stores: RateLimitStores, trusted: Bool)?
 
     init(
         stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
@@ -119,6 +125,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         if case .proxying(_, let proxied) = self.state {
             proxied.exchange?.abort()
             self.state = .closed
+        } else if case .limiting = self.state {
+            self.state = .closed  // the store's answer, when it comes, finds nobody to serve
         }
         self.pipelined.removeAll()
         context.fireChannelInactive()
@@ -160,7 +168,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .idle: phase = .awaitingHead
         case .collecting: phase = .receivingBody
         case .discarding: phase = .discardingBody
-        case .closed: phase = .other
+        case .closed, .limiting: phase = .other
         case .proxying(_, let proxied):
             phase = !proxied.requestEnded && self.readHolds.isEmpty ? .receivingBody : .other
         }
@@ -315,20 +323,91 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
-            if head.headers.contains(name: "expect") {
-                self.answerExpectation(head: head, context: context)
-            }
-            self.clock.lastBodyBytes = request.startedAt
-            if let proxy = state.routes[route].proxy {
-                self.startProxying(request, proxy: proxy, path: target.path, context: context)
+            if let limits = state.routes[route].rateLimits {
+                self.applyRateLimits(limits, to: request, path: target.path, context: context)
                 return
             }
-            self.state = .collecting(request, body: nil)
+            self.routed(request, path: target.path, context: context)
         case .methodNotAllowed(let allowed):
             self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
         case .notFound:
             self.reject(request, with: .notFound, context: context)
         }
+    }
+
+    /// Serves a routed request that passed its policies: answers `Expect`, then
+    /// proxies it or starts collecting its body.
+    private func routed(_ request: Request, path: Substring, context: ChannelHandlerContext) {
+        if request.head.headers.contains(name: "expect") {
+            self.answerExpectation(head: request.head, context: context)
+        }
+        self.clock.lastBodyBytes = request.startedAt
+        if let proxy = request.state.routes[request.route].proxy {
+            self.startProxying(request, proxy: proxy, path: path, context: context)
+            return
+        }
+        self.state = .collecting(request, body: nil)
+    }
+
+    // MARK: Rate limits
+
+    /// The rate-limit step, after routing and before `Expect` is answered (a
+    /// refused client is not asked for its body). Memory-store policies decide
+    /// here; a Redis policy pauses the request as a proxied response does:
+    /// later parts queue in `pipelined` and reading stops until the decision.
+    private func applyRateLimits(
+        _ limits: RouteRateLimits, to request: Request, path: Substring, context: ChannelHandlerContext
+    ) {
+        let clientIP = limits.needsClientIP ? self.rateLimitClientIP(request, context: context) : ""
+        let now = Int64(request.startedAt.uptimeNanoseconds)
+        switch limits.evaluate(headers: request.head.headers, clientIP: clientIP, now: now, eventLoop: context.eventLoop)
+        {
+        case .decided(let outcome):
+            self.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
+        case .pending(let future):
+            self.state = .limiting(request, path: path)
+            self.queueing = true
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            future.whenSuccess { outcome in
+                let handler = loopBound.value
+                guard case .limiting(let request, let path) = handler.state, let context = handler.context else {
+                    return
+                }
+                handler.queueing = false
+                handler.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
+                handler.drainPipelined(context: context)
+            }
+        }
+    }
+
+    private func rateLimitDecided(
+        _ outcome: RouteRateLimits.Outcome, limits: RouteRateLimits, request: Request, path: Substring,
+        context: ChannelHandlerContext
+    ) {
+        var request = request
+        request.rateLimitHeaders = limits.responseHeaders(for: outcome)
+        switch outcome.verdict {
+        case .allowed:
+            self.routed(request, path: path, context: context)
+        case .limited:
+            self.reject(request, with: .rateLimited, context: context)
+        case .unavailable:
+            self.reject(request, with: .rateLimitUnavailable, context: context)
+        }
+    }
+
+    /// The peer, or with a trusted peer the client named in `X-Forwarded-For`.
+    private func rateLimitClientIP(_ request: Request, context: ChannelHandlerContext) -> String {
+        if self.clientAddress == nil {
+            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        }
+        let peer = self.clientAddress!
+        let stores = request.state.rateLimits
+        if self.peerTrust?.stores !== stores {
+            self.peerTrust = (stores, ClientAddress.isTrusted(peer, in: stores.trustedProxies))
+        }
+        guard self.peerTrust!.trusted else { return peer }
+        return ClientAddress.forwardedClient(headers: request.head.headers, peer: peer, trusted: stores.trustedProxies)
     }
 
     /// Matches the path as sent, so parameters reach handlers still percent-encoded
@@ -368,7 +447,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     private func receivedEnd(context: ChannelHandlerContext) {
         switch self.state {
-        case .idle, .closed:
+        case .idle, .closed, .limiting:
             return
         case .discarding:
             self.state = .idle
@@ -398,9 +477,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
             body: body
         )
         let response = handler.respond(to: builtIn, allocator: context.channel.allocator)
+        var extraHeaders = response.extraHeaders
+        if !request.rateLimitHeaders.isEmpty { extraHeaders += request.rateLimitHeaders }
         self.write(
             status: HTTPResponseStatus(statusCode: response.status), contentType: response.contentType,
-            body: response.body, extraHeaders: response.extraHeaders, request: request, requestID: nil,
+            body: response.body, extraHeaders: extraHeaders, request: request, requestID: nil,
             context: context)
     }
 
@@ -420,7 +501,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         if error.closesConnection { request.keepAlive = false }
         let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
-        let extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
+        var extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
+        if !request.rateLimitHeaders.isEmpty { extra += request.rateLimitHeaders }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
             request: request, requestID: requestID, context: context)
@@ -562,7 +644,11 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let head = proxy.upstreamHead(
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID)
-        let proxied = ProxiedRequest(requestID: requestID, responseRules: proxy.responseRules)
+        var responseRules = proxy.responseRules
+        for field in request.rateLimitHeaders {
+            responseRules.add.append(HeaderField(name: field.name, value: field.value))
+        }
+        let proxied = ProxiedRequest(requestID: requestID, responseRules: responseRules)
         let exchange = UpstreamExchange(
             pool: self.pool(for: proxy, state: request.state, context: context), head: head,
             requestTimeout: proxy.requestTimeout, delegate: self)

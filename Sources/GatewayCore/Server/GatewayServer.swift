@@ -1,5 +1,6 @@
 import Foundation
 public import GatewayConfig
+import GatewayRateLimit
 import GatewayTLS
 public import Logging
 public import NIOCore
@@ -7,6 +8,7 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Synchronization
 
 /// Runs the gateway: the traffic listeners (TLS or plain HTTP) and the admin
 /// listener, on one event loop group, with live reload and graceful drain.
@@ -24,6 +26,10 @@ public final class GatewayServer: Sendable {
     private let readiness = Readiness()
     private let stateBoxes: [ObjectIdentifier: GatewayStateBox]
     let running: RunningListeners
+    /// The periodic sweep of the rate-limit memory stores, running while the server does.
+    private let rateLimitMaintenance = Mutex<Task<Void, Never>?>(nil)
+    /// How often memory-store keys are swept and their gauges updated.
+    static let rateLimitSweepInterval = Duration.seconds(10)
 
     /// - Parameter configurationFile: the file `reload(trigger:)` reads; without one,
     ///   reloads fail with a problem saying so.
@@ -34,9 +40,18 @@ public final class GatewayServer: Sendable {
         accessLog: AccessLog = AccessLog(),
         metrics: GatewayMetrics = GatewayMetrics()
     ) throws {
-        let state = try GatewayState(configuration: configuration)
         let threads = configuration.eventLoops > 0 ? configuration.eventLoops : System.coreCount
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let state: GatewayState
+        do {
+            state = try GatewayState(
+                configuration: configuration, reusing: nil,
+                rateLimitContext: RateLimitContext(group: group, metrics: metrics, logger: logger))
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+        self.group = group
         self.logger = logger
         self.accessLog = accessLog
         self.metrics = metrics
@@ -86,6 +101,26 @@ public final class GatewayServer: Sendable {
             "admin listening",
             metadata: ["address": .string(Self.describe(admin.localAddress, configured: configuration.admin.address))])
         self.readiness.set(true)
+        self.startRateLimitMaintenance()
+    }
+
+    /// Sweeps expired keys from the memory stores every `rateLimitSweepInterval`,
+    /// on the control plane: a sweep walks every key, which an event loop should not.
+    private func startRateLimitMaintenance() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.rateLimitSweepInterval)
+                guard let self, !Task.isCancelled else { return }
+                self.maintainRateLimits()
+            }
+        }
+        self.rateLimitMaintenance.withLock { $0 = task }
+    }
+
+    /// Runs the periodic rate-limit sweep now: drops expired keys and updates
+    /// `gateway_ratelimit_keys` and the eviction counters.
+    public func maintainRateLimits() {
+        self.running.state.rateLimits.sweep(now: Int64(NIODeadline.now().uptimeNanoseconds))
     }
 
     /// Stops accepting, lets in-flight requests finish (keep-alive responses get
@@ -96,6 +131,7 @@ public final class GatewayServer: Sendable {
     }
 
     private func shutdownNow(drainTimeout: Duration?) async {
+        self.rateLimitMaintenance.withLock { $0?.cancel() }
         self.readiness.set(false)
         self.running.shuttingDown = true
         let timeout = drainTimeout ?? self.running.configuration.shutdown.drainTimeout
@@ -115,6 +151,7 @@ public final class GatewayServer: Sendable {
             deadline.cancel()
         }
         try? await self.running.adminChannel?.close()
+        self.running.state.rateLimits.redis?.shutdown()
         try? await self.group.shutdownGracefully()
     }
 
@@ -152,7 +189,9 @@ public final class GatewayServer: Sendable {
         var problems: [ConfigurationProblem] = []
         var state: GatewayState?
         do {
-            state = try GatewayState(configuration: configuration, reusing: self.running.state)
+            state = try GatewayState(
+                configuration: configuration, reusing: self.running.state,
+                rateLimitContext: RateLimitContext(group: self.group, metrics: self.metrics, logger: self.logger))
         } catch let error as GatewayStateError {
             problems += error.problems
         } catch {
@@ -223,9 +262,11 @@ public final class GatewayServer: Sendable {
         for listener in changes.listenersToKeep {
             self.running.listener(named: listener.name)?.settings.current = prepared.listenerSettings[listener.name]!
         }
+        let oldState = self.running.state
         self.running.configuration = new
         self.running.state = prepared.state
         self.updateCertificateExpiry(old: old, new: prepared)
+        self.retireRateLimits(old: oldState.rateLimits, new: prepared.state.rateLimits)
 
         for name in changes.listenersToUnbind {
             guard let listener = self.running.remove(named: name, except: bound) else { continue }
@@ -234,6 +275,16 @@ public final class GatewayServer: Sendable {
             }
         }
         return changes
+    }
+
+    /// After a reload: closes the Redis connections of a store no longer used (a
+    /// request still deciding on one fails and gets its failure mode), and removes
+    /// the key gauges of memory-store policies that are gone.
+    private func retireRateLimits(old: RateLimitStores, new: RateLimitStores) {
+        if let redis = old.redis, redis !== new.redis { redis.shutdown() }
+        for name in old.memoryPolicyNames.subtracting(new.memoryPolicyNames) {
+            self.metrics.registry.unregisterGauge(self.metrics.rateLimitKeys(policy: name))
+        }
     }
 
     private func updateCertificateExpiry(old: GatewayConfiguration, new: PreparedConfiguration) {

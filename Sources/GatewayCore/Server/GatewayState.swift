@@ -18,10 +18,21 @@ public final class GatewayState: Sendable {
     /// The upstreams' groups (pools live there), by position for `ProxyRoute.upstreamIndex`.
     let upstreams: [UpstreamGroup]
     let upstreamGroups: UpstreamGroups
+    /// The rate-limit policies with their stores, and the trusted proxies.
+    let rateLimits: RateLimitStores
+
+    /// Compiles a configuration on its own, without event loops (`gateway check`):
+    /// Redis is not connected, and metrics go nowhere.
+    public convenience init(configuration: GatewayConfiguration) throws {
+        try self.init(configuration: configuration, reusing: nil, rateLimitContext: .detached)
+    }
 
     /// `previous` is the state this one replaces (a reload): upstreams whose
-    /// configuration did not change keep their pools and connections.
-    public init(configuration: GatewayConfiguration, reusing previous: GatewayState? = nil) throws {
+    /// configuration did not change keep their pools and connections, and
+    /// rate-limit policies whose name and definition did not change keep their counters.
+    init(
+        configuration: GatewayConfiguration, reusing previous: GatewayState?, rateLimitContext: RateLimitContext
+    ) throws {
         self.configuration = configuration
         // MARK: Upstreams
         let upstreamGroups = UpstreamGroups.compile(configuration.upstreams, reusing: previous?.upstreamGroups)
@@ -29,6 +40,21 @@ public final class GatewayState: Sendable {
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
         self.upstreamGroups = upstreamGroups
         self.upstreams = upstreams
+        // MARK: Rate limits
+        let rateLimits: RateLimitStores
+        do {
+            rateLimits = try RateLimitStores.compile(
+                configuration, reusing: previous?.rateLimits, context: rateLimitContext)
+        } catch {
+            throw GatewayStateError(problems: [
+                ConfigurationProblem(path: "rate_limit_store.redis.url", message: "\(error)")
+            ])
+        }
+        self.rateLimits = rateLimits
+        func compiledRateLimits(_ route: RouteConfiguration) -> RouteRateLimits? {
+            route.rateLimits.isEmpty
+                ? nil : RouteRateLimits(route: route, stores: rateLimits, metrics: rateLimitContext.metrics)
+        }
 
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
@@ -45,7 +71,9 @@ public final class GatewayState: Sendable {
                 let upstream = upstreamIndex[proxy.upstream]!
                 let proxyRoute = ProxyRoute(
                     configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
-                routes.append(CompiledRoute(name: route.name, handler: nil, proxy: proxyRoute))
+                routes.append(
+                    CompiledRoute(
+                        name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route)))
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
                 continue
             }
@@ -57,7 +85,8 @@ public final class GatewayState: Sendable {
                 problems.append(ConfigurationProblem(path: "routes[\(index)].handler", message: "\(error)"))
                 continue
             }
-            routes.append(CompiledRoute(name: route.name, handler: handler, proxy: nil))
+            routes.append(
+                CompiledRoute(name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route)))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
@@ -81,6 +110,8 @@ struct CompiledRoute: Sendable {
     let name: String
     let handler: (any BuiltInHandler)?
     let proxy: ProxyRoute?
+    /// The rate-limit step, nil for a route without `rate_limits` (which then pays nothing).
+    let rateLimits: RouteRateLimits?
 }
 
 extension PathPattern {
