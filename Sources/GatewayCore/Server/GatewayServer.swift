@@ -19,7 +19,7 @@ public final class GatewayServer: Sendable {
     let reloader: ConfigurationReloader
     let controlQueue = ControlPlaneQueue()
     let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let accessLog: AccessLog
     private let readiness = Readiness()
     private let stateBoxes: [ObjectIdentifier: GatewayStateBox]
@@ -80,6 +80,7 @@ public final class GatewayServer: Sendable {
         }
         // Development certificates exist now: this is what the file watcher compares with.
         self.reloader.willReadFiles(serving: configuration)
+        self.activateUpstreams(of: self.running.state, replacing: nil)
         let admin = try await self.bindAdminListener(configuration.admin.address)
         self.running.setAdmin(admin)
         self.logger.info(
@@ -115,6 +116,7 @@ public final class GatewayServer: Sendable {
             deadline.cancel()
         }
         try? await self.running.adminChannel?.close()
+        self.deactivateUpstreams(of: self.running.state)
         try? await self.group.shutdownGracefully()
     }
 
@@ -224,7 +226,9 @@ public final class GatewayServer: Sendable {
             self.running.listener(named: listener.name)?.settings.current = prepared.listenerSettings[listener.name]!
         }
         self.running.configuration = new
+        let previousState = self.running.state
         self.running.state = prepared.state
+        self.activateUpstreams(of: prepared.state, replacing: previousState)
         self.updateCertificateExpiry(old: old, new: prepared)
 
         for name in changes.listenersToUnbind {
