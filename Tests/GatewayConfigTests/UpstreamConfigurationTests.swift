@@ -202,6 +202,11 @@ struct ProxyExampleTests {
         #expect(backend.name == "backend")
         #expect(backend.targets.map(\.address.description) == ["127.0.0.1:9000", "127.0.0.1:9001"])
         #expect(backend.loadBalancing == .roundRobin)
+        // Active checks every second on GET /, and retries on, as issue 4 asks.
+        #expect(backend.healthCheck?.path == "/")
+        #expect(backend.healthCheck?.interval == .seconds(1))
+        #expect(backend.retries?.on.connectFailure == true)
+        #expect(backend.outlierDetection != nil)
         let api = try #require(configuration.routes.first)
         #expect(api.name == "api")
         #expect(api.match.path == .prefix("/api/"))
