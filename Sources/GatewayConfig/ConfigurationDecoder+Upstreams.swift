@@ -114,6 +114,9 @@ extension ConfigurationDecoder {
             report(
                 timeoutField.path,
                 "must not be longer than the interval (\(DurationSyntax.render(result.interval)))")
+        } else if timeoutField == nil {
+            // The default timeout shrinks to a shorter interval.
+            result.timeout = min(result.timeout, result.interval)
         }
         if let value = integer(check.field("healthy_threshold"), minimum: 1) { result.healthyThreshold = value }
         if let value = integer(check.field("unhealthy_threshold"), minimum: 1) { result.unhealthyThreshold = value }

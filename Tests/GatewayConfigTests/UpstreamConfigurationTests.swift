@@ -281,6 +281,9 @@ struct UpstreamHealthConfigurationTests {
         let plain = try #require(try load(document(upstreams: backend)).upstreams.first)
         #expect(plain.healthCheck == nil && plain.outlierDetection == nil && plain.retries == nil)
         #expect(!(try load(document(upstreams: backend))).canonicalJSON.contains("health_check"))
+        // The default timeout shrinks to a shorter interval.
+        let quick = try load(document(upstreams: Self.upstream(#""health_check": {"interval": "200ms"}"#)))
+        #expect(quick.upstreams.first?.healthCheck?.timeout == .milliseconds(200))
         // A long ejection time alone raises the cap with it.
         let long = try load(document(upstreams: Self.upstream(#""outlier_detection": {"ejection_time": "10m"}"#)))
         #expect(long.upstreams.first?.outlierDetection?.maxEjectionTime == .seconds(600))
