@@ -60,9 +60,6 @@ public final class UpstreamGroup: Sendable {
         }
     }
 
-    /// The label of each target, in configuration order.
-    public var targetLabels: [String] { self.targets.map(\.label) }
-
     /// This loop's pool, made on first use. Takes a lock, so callers keep the
     /// result (per connection, see `GatewayHTTPHandler`) instead of asking per request.
     ///
