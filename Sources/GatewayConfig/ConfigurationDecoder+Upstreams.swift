@@ -70,10 +70,135 @@ extension ConfigurationDecoder {
                 report(algorithmField.path, "unknown load balancing \"\(text)\" (expected \(known))")
             }
         }
-        guard let targets else { return nil }
+        var healthCheck: HealthCheckConfiguration?
+        var outlierDetection: OutlierDetectionConfiguration?
+        var retries: RetryConfiguration?
+        var policiesValid = true
+        if let field = upstream.field("health_check") {
+            healthCheck = decodeHealthCheck(field)
+            policiesValid = policiesValid && healthCheck != nil
+        }
+        if let field = upstream.field("outlier_detection") {
+            outlierDetection = decodeOutlierDetection(field)
+            policiesValid = policiesValid && outlierDetection != nil
+        }
+        if let field = upstream.field("retries") {
+            retries = decodeRetries(field)
+            policiesValid = policiesValid && retries != nil
+        }
+        guard let targets, policiesValid else { return nil }
         return UpstreamConfiguration(
             name: name, targets: targets, scheme: scheme, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
-            maxConnectionsPerLoop: maxConnections, loadBalancing: loadBalancing)
+            maxConnectionsPerLoop: maxConnections, loadBalancing: loadBalancing, healthCheck: healthCheck,
+            outlierDetection: outlierDetection, retries: retries)
+    }
+
+    // MARK: Health checks, outlier detection, retries
+
+    /// Every key optional: `"health_check": {}` checks `GET /` with the defaults.
+    private mutating func decodeHealthCheck(_ field: JSONField) -> HealthCheckConfiguration? {
+        guard let check = object(field, keys: ConfigurationKeys.healthCheck) else { return nil }
+        let problemsBefore = problems.count
+        var result = HealthCheckConfiguration()
+        if let pathField = check.field("path"), let text = string(pathField) {
+            if let problem = Self.healthCheckPathProblem(text) {
+                report(pathField.path, problem)
+            } else {
+                result.path = text
+            }
+        }
+        if let interval = duration(check.field("interval")) { result.interval = interval }
+        let timeoutField = check.field("timeout")
+        if let timeout = duration(timeoutField) { result.timeout = timeout }
+        if let timeoutField, result.timeout > result.interval {
+            report(
+                timeoutField.path,
+                "must not be longer than the interval (\(DurationSyntax.render(result.interval)))")
+        } else if timeoutField == nil {
+            // The default timeout shrinks to a shorter interval.
+            result.timeout = min(result.timeout, result.interval)
+        }
+        if let value = integer(check.field("healthy_threshold"), minimum: 1) { result.healthyThreshold = value }
+        if let value = integer(check.field("unhealthy_threshold"), minimum: 1) { result.unhealthyThreshold = value }
+        if let statusField = check.field("expected_status"), let text = string(statusField) {
+            if let ranges = StatusRanges.parse(text) {
+                result.expectedStatus = ranges
+            } else {
+                report(
+                    statusField.path,
+                    "invalid status list \"\(text)\" (expected codes or ranges in 100-599, e.g. \"200-399\" or \"200,204\")")
+            }
+        }
+        return problems.count == problemsBefore ? result : nil
+    }
+
+    private static func healthCheckPathProblem(_ text: String) -> String? {
+        guard text.hasPrefix("/") else { return "must start with \"/\", got \"\(text)\"" }
+        if text.contains("#") { return "must not contain a fragment (\"#\"), got \"\(text)\"" }
+        if text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value >= 0x7F }) {
+            return "must not contain spaces, control or non-ASCII characters, got \"\(text)\""
+        }
+        return nil
+    }
+
+    private mutating func decodeOutlierDetection(_ field: JSONField) -> OutlierDetectionConfiguration? {
+        guard let detection = object(field, keys: ConfigurationKeys.outlierDetection) else { return nil }
+        let problemsBefore = problems.count
+        var result = OutlierDetectionConfiguration()
+        if let value = integer(detection.field("consecutive_failures"), minimum: 1) {
+            result.consecutiveFailures = value
+        }
+        if let value = duration(detection.field("ejection_time")) { result.ejectionTime = value }
+        let maxField = detection.field("max_ejection_time")
+        if let value = duration(maxField) { result.maxEjectionTime = value }
+        if let maxField, result.maxEjectionTime < result.ejectionTime, problems.count == problemsBefore {
+            report(
+                maxField.path,
+                "must not be shorter than ejection_time (\(DurationSyntax.render(result.ejectionTime)))")
+        } else if maxField == nil, result.maxEjectionTime < result.ejectionTime {
+            // A long ejection_time alone raises the cap with it.
+            result.maxEjectionTime = result.ejectionTime
+        }
+        return problems.count == problemsBefore ? result : nil
+    }
+
+    private mutating func decodeRetries(_ field: JSONField) -> RetryConfiguration? {
+        guard let retries = object(field, keys: ConfigurationKeys.retries) else { return nil }
+        let problemsBefore = problems.count
+        var result = RetryConfiguration()
+        if let value = integer(retries.field("attempts"), minimum: 1) { result.attempts = value }
+        if let onField = retries.field("on"), let elements = array(onField) {
+            if elements.isEmpty { report(onField.path, "must name at least one condition") }
+            var conditions = RetryConditions()
+            for element in elements {
+                guard let text = string(element) else { continue }
+                switch text {
+                case RetryConditions.connectFailureName: conditions.connectFailure = true
+                case RetryConditions.resetName: conditions.reset = true
+                default:
+                    if text.count == 3, text.allSatisfy(\.isASCII), let code = Int(text), (400...599).contains(code) {
+                        conditions.statuses.insert(code)
+                    } else {
+                        report(
+                            element.path,
+                            "unknown retry condition \"\(text)\" (expected \"connect-failure\", \"reset\" or a status code 400-599 such as \"503\")"
+                        )
+                    }
+                }
+            }
+            result.on = conditions
+        }
+        if let budgetField = retries.field("budget_percent"), let value = integer(budgetField, minimum: 0) {
+            if value > 100 {
+                report(budgetField.path, "must be at most 100")
+            } else {
+                result.budgetPercent = value
+            }
+        }
+        if let value = integer(retries.field("min_retries_per_second"), minimum: 0) {
+            result.minRetriesPerSecond = value
+        }
+        return problems.count == problemsBefore ? result : nil
     }
 
     private mutating func decodeTargets(_ field: JSONField?) -> [UpstreamTargetConfiguration]? {

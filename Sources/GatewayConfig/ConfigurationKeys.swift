@@ -27,8 +27,14 @@ public enum ConfigurationKeys {
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
     public static let upstream = [
         "targets", "scheme", "connect_timeout", "idle_timeout", "max_connections_per_loop", "load_balancing",
+        "health_check", "outlier_detection", "retries",
     ]
     public static let target = ["address", "weight"]
+    public static let healthCheck = [
+        "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "expected_status",
+    ]
+    public static let outlierDetection = ["consecutive_failures", "ejection_time", "max_ejection_time"]
+    public static let retries = ["attempts", "on", "budget_percent", "min_retries_per_second"]
     public static let headers = ["request", "response"]
     public static let headerRules = ["set", "add", "remove"]
     public static let match = ["path", "prefix", "methods", "host"]
@@ -63,5 +69,8 @@ public enum ConfigurationKeys {
         "rate_limit_store": rateLimitStore,
         "rate_limit_store.memory": memoryStore,
         "rate_limit_store.redis": redisStore,
+        "upstreams{}.health_check": healthCheck,
+        "upstreams{}.outlier_detection": outlierDetection,
+        "upstreams{}.retries": retries,
     ]
 }

@@ -220,11 +220,21 @@ extension RouteConfiguration {
 
 extension UpstreamConfiguration {
     var canonicalValue: JSONValue {
-        .object([
-            JSONMember(key: "connect_timeout", value: .string(DurationSyntax.render(connectTimeout))),
+        // Keys sorted; the optional policies only when set, so older files keep their fingerprint.
+        var members = [
+            JSONMember(key: "connect_timeout", value: .string(DurationSyntax.render(connectTimeout)))
+        ]
+        if let healthCheck { members.append(JSONMember(key: "health_check", value: healthCheck.canonicalValue)) }
+        members += [
             JSONMember(key: "idle_timeout", value: .string(DurationSyntax.render(idleTimeout))),
             JSONMember(key: "load_balancing", value: .string(loadBalancing.rawValue)),
             JSONMember(key: "max_connections_per_loop", value: .number(String(maxConnectionsPerLoop))),
+        ]
+        if let outlierDetection {
+            members.append(JSONMember(key: "outlier_detection", value: outlierDetection.canonicalValue))
+        }
+        if let retries { members.append(JSONMember(key: "retries", value: retries.canonicalValue)) }
+        members += [
             JSONMember(key: "scheme", value: .string(scheme.rawValue)),
             JSONMember(
                 key: "targets",
@@ -235,6 +245,41 @@ extension UpstreamConfiguration {
                             JSONMember(key: "weight", value: .number(String($0.weight))),
                         ])
                     })),
+        ]
+        return .object(members)
+    }
+}
+
+extension HealthCheckConfiguration {
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(key: "expected_status", value: .string(expectedStatus.description)),
+            JSONMember(key: "healthy_threshold", value: .number(String(healthyThreshold))),
+            JSONMember(key: "interval", value: .string(DurationSyntax.render(interval))),
+            JSONMember(key: "path", value: .string(path)),
+            JSONMember(key: "timeout", value: .string(DurationSyntax.render(timeout))),
+            JSONMember(key: "unhealthy_threshold", value: .number(String(unhealthyThreshold))),
+        ])
+    }
+}
+
+extension OutlierDetectionConfiguration {
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(key: "consecutive_failures", value: .number(String(consecutiveFailures))),
+            JSONMember(key: "ejection_time", value: .string(DurationSyntax.render(ejectionTime))),
+            JSONMember(key: "max_ejection_time", value: .string(DurationSyntax.render(maxEjectionTime))),
+        ])
+    }
+}
+
+extension RetryConfiguration {
+    var canonicalValue: JSONValue {
+        .object([
+            JSONMember(key: "attempts", value: .number(String(attempts))),
+            JSONMember(key: "budget_percent", value: .number(String(budgetPercent))),
+            JSONMember(key: "min_retries_per_second", value: .number(String(minRetriesPerSecond))),
+            JSONMember(key: "on", value: .array(on.names.map { .string($0) })),
         ])
     }
 }

@@ -13,6 +13,12 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
     /// Connections (busy and idle) to this upstream that one event loop may hold.
     public var maxConnectionsPerLoop: Int
     public var loadBalancing: LoadBalancingAlgorithm
+    /// Active checks: nil when the upstream has no `health_check`.
+    public var healthCheck: HealthCheckConfiguration?
+    /// Passive ejection: nil when the upstream has no `outlier_detection`.
+    public var outlierDetection: OutlierDetectionConfiguration?
+    /// Retries against another target: nil when the upstream has no `retries`.
+    public var retries: RetryConfiguration?
 
     public init(
         name: String,
@@ -21,7 +27,10 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         connectTimeout: Duration = UpstreamConfiguration.defaultConnectTimeout,
         idleTimeout: Duration = UpstreamConfiguration.defaultIdleTimeout,
         maxConnectionsPerLoop: Int = UpstreamConfiguration.defaultMaxConnectionsPerLoop,
-        loadBalancing: LoadBalancingAlgorithm = .roundRobin
+        loadBalancing: LoadBalancingAlgorithm = .roundRobin,
+        healthCheck: HealthCheckConfiguration? = nil,
+        outlierDetection: OutlierDetectionConfiguration? = nil,
+        retries: RetryConfiguration? = nil
     ) {
         self.name = name
         self.targets = targets
@@ -30,6 +39,9 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         self.idleTimeout = idleTimeout
         self.maxConnectionsPerLoop = maxConnectionsPerLoop
         self.loadBalancing = loadBalancing
+        self.healthCheck = healthCheck
+        self.outlierDetection = outlierDetection
+        self.retries = retries
     }
 
     public static let defaultConnectTimeout = Duration.seconds(2)

@@ -33,6 +33,35 @@ struct LoadBalancer {
         }
     }
 
+    /// The pick among the targets for which `eligible` is true (some target is
+    /// out of rotation, or a retry avoids those already tried); nil when none is.
+    /// Round robin runs nginx's smooth algorithm over the eligible targets only,
+    /// so the others' shares are spread by weight.
+    mutating func pick(inFlight: [Int], where eligible: (Int) -> Bool) -> Int? {
+        var candidates: [Int] = []
+        candidates.reserveCapacity(self.weights.count)
+        for index in self.weights.indices where eligible(index) { candidates.append(index) }
+        guard candidates.count > 1 else { return candidates.first }
+        switch self.algorithm {
+        case .roundRobin:
+            var best = candidates[0]
+            var total = 0
+            for index in candidates {
+                self.current[index] += self.weights[index]
+                total += self.weights[index]
+                if self.current[index] > self.current[best] { best = index }
+            }
+            self.current[best] -= total
+            return best
+        case .leastRequest:
+            let count = UInt64(candidates.count)
+            let first = Int(self.random.next() % count)
+            var second = Int(self.random.next() % (count - 1))
+            if second >= first { second += 1 }
+            return self.lessLoaded(candidates[first], candidates[second], inFlight: inFlight)
+        }
+    }
+
     private mutating func pickRoundRobin() -> Int {
         var best = 0
         for index in self.weights.indices {
@@ -50,6 +79,10 @@ struct LoadBalancer {
         let first = Int(self.random.next() % count)
         var second = Int(self.random.next() % (count - 1))
         if second >= first { second += 1 }
+        return self.lessLoaded(first, second, inFlight: inFlight)
+    }
+
+    private func lessLoaded(_ first: Int, _ second: Int, inFlight: [Int]) -> Int {
         // Compare inFlight[a] / weight[a] with inFlight[b] / weight[b] without dividing.
         let a = (inFlight[first] + 1) * self.weights[second]
         let b = (inFlight[second] + 1) * self.weights[first]

@@ -1,4 +1,5 @@
 public import GatewayConfig
+public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import Synchronization
@@ -19,10 +20,44 @@ public final class UpstreamGroup: Sendable {
     /// Connections open over all loops, so `deinit` only asks loops to retire
     /// pools that hold some (after shutdown the loops are gone and none are open).
     private let openConnections = OpenConnectionCount()
+    /// Which targets are in rotation, shared by the pools and the health checker.
+    let health: UpstreamHealth
+    /// The active checker while the group serves (`activate`), if it has `health_check`.
+    private let checker = Mutex<HealthChecker?>(nil)
+    private let active = Atomic<Bool>(false)
 
     public init(configuration: UpstreamConfiguration) {
         self.configuration = configuration
         self.targets = configuration.targets.map(UpstreamTarget.init)
+        self.health = UpstreamHealth(
+            targetCount: configuration.targets.count, outlierDetection: configuration.outlierDetection)
+    }
+
+    /// The group starts serving: its `target_healthy` series follow its targets,
+    /// and its health checker (one per group, on one loop of `eventLoopGroup`)
+    /// starts. Idempotent: a group kept by a reload is already active.
+    public func activate(eventLoopGroup: any EventLoopGroup, metrics: any UpstreamMetricsSource, logger: Logger) {
+        guard self.active.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        self.health.attach(
+            gauges: self.targets.map { metrics.upstreamTargetHealthy(upstream: self.name, target: $0.label) })
+        guard let healthCheck = self.configuration.healthCheck else { return }
+        let checker = HealthChecker(
+            upstream: self.name, configuration: healthCheck, connectTimeout: self.configuration.connectTimeout, targets: self.targets,
+            health: self.health, eventLoop: eventLoopGroup.next(), logger: logger)
+        self.checker.withLock { $0 = checker }
+        checker.start()
+    }
+
+    /// The group stopped serving (a reload replaced it, or shutdown): its checker
+    /// stops and it no longer writes its series, which a new group may own now.
+    /// Requests still running on it keep their pools.
+    public func deactivate() {
+        guard self.active.compareExchange(expected: true, desired: false, ordering: .relaxed).exchanged else { return }
+        self.health.detach()
+        self.checker.withLock { checker in
+            checker?.stop()
+            checker = nil
+        }
     }
 
     /// This loop's pool, made on first use. Takes a lock, so callers keep the
@@ -36,13 +71,14 @@ public final class UpstreamGroup: Sendable {
             if let existing = pools[key] { return existing.value }
             let pool = UpstreamPool(
                 configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics,
-                openConnections: self.openConnections)
+                openConnections: self.openConnections, health: self.health)
             pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
             return pool
         }
     }
 
     deinit {
+        self.checker.withLock { $0?.stop() }
         guard self.openConnections.value.load(ordering: .relaxed) > 0 else { return }
         for bound in self.pools.withLockedValue({ Array($0.values) }) {
             bound.eventLoop.execute { bound.value.retire() }

@@ -11,6 +11,12 @@ public protocol UpstreamMetricsSource: Sendable {
     func upstreamRequestDuration(upstream: String) -> DurationHistogram
     /// `gateway_upstream_connections{upstream,state}`, state `idle` or `active`.
     func upstreamConnections(upstream: String, state: String) -> Gauge
+    /// `gateway_upstream_target_healthy{upstream,target}`: 1 in rotation, 0 out.
+    func upstreamTargetHealthy(upstream: String, target: String) -> Gauge
+    /// `gateway_upstream_retries_total{upstream}`.
+    func upstreamRetries(upstream: String) -> Counter
+    /// `gateway_upstream_ejections_total{upstream,target}`.
+    func upstreamEjections(upstream: String, target: String) -> Counter
 }
 
 /// The metric instances of one pool (one upstream on one event loop).
@@ -21,6 +27,9 @@ struct UpstreamPoolMetrics {
     let duration: DurationHistogram
     let idleConnections: Gauge
     let activeConnections: Gauge
+    let retries: Counter
+    /// Per target, made on a target's first ejection on this loop.
+    private var ejections: [Counter?]
     /// Per target: status code (or failure kind) → counter.
     private var requests: [[String: Counter]]
     /// The common codes by number, so the hot path formats no string.
@@ -33,6 +42,8 @@ struct UpstreamPoolMetrics {
         self.duration = source.upstreamRequestDuration(upstream: upstream)
         self.idleConnections = source.upstreamConnections(upstream: upstream, state: "idle")
         self.activeConnections = source.upstreamConnections(upstream: upstream, state: "active")
+        self.retries = source.upstreamRetries(upstream: upstream)
+        self.ejections = Array(repeating: nil, count: targetNames.count)
         self.requests = Array(repeating: [:], count: targetNames.count)
         self.byCode = Array(repeating: [:], count: targetNames.count)
     }
@@ -62,5 +73,15 @@ struct UpstreamPoolMetrics {
         }
         counter.increment()
         self.duration.record(duration)
+    }
+
+    mutating func recordEjection(target: Int) {
+        if let counter = self.ejections[target] {
+            counter.increment()
+            return
+        }
+        let counter = self.source.upstreamEjections(upstream: self.upstream, target: self.targetNames[target])
+        self.ejections[target] = counter
+        counter.increment()
     }
 }

@@ -22,6 +22,13 @@ public final class UpstreamPool {
     private let maxConnections: Int
     private var balancer: LoadBalancer
     var metrics: UpstreamPoolMetrics
+    /// Shared with the group's other pools and its health checker.
+    let health: UpstreamHealth
+    private let outlierDetection: OutlierDetectionConfiguration?
+    /// Failures in a row per target, on this loop (outlier detection).
+    private var consecutiveFailures: [Int]
+    let retries: RetryConfiguration?
+    var retryBudget: RetryBudget?
 
     /// Idle connections per target, most recently used last.
     private var idle: [[UpstreamConnection]]
@@ -47,9 +54,16 @@ public final class UpstreamPool {
 
     init(
         configuration: UpstreamConfiguration, targets: [UpstreamTarget], eventLoop: any EventLoop,
-        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount
+        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount, health: UpstreamHealth
     ) {
         self.groupOpenConnections = openConnections
+        self.health = health
+        self.outlierDetection = configuration.outlierDetection
+        self.consecutiveFailures = Array(repeating: 0, count: targets.count)
+        self.retries = configuration.retries
+        self.retryBudget = configuration.retries.map {
+            RetryBudget(percent: $0.budgetPercent, minPerSecond: $0.minRetriesPerSecond)
+        }
         self.eventLoop = eventLoop
         self.upstreamName = configuration.name
         self.targets = targets
@@ -65,9 +79,53 @@ public final class UpstreamPool {
 
     // MARK: Picking and acquiring
 
-    /// The target for the next request, by the upstream's load-balancing algorithm.
-    func pickTarget() -> Int {
-        self.balancer.pick(inFlight: self.inFlight)
+    /// The target for the next attempt, by the upstream's load-balancing
+    /// algorithm, among the targets in rotation and not in `tried` (a retry goes
+    /// to another target when there is one). Nil when no target passes its
+    /// active checks: the request gets 503 at once.
+    ///
+    /// Panic mode: when every target that passes its checks is ejected (passive
+    /// outlier detection only), the pick ignores ejection rather than refuse
+    /// everything, as Envoy does below its panic threshold: ejection is a guess
+    /// from past requests, a failed check is a fresh answer.
+    func pickTarget(excluding tried: [Int] = []) -> Int? {
+        if tried.isEmpty, self.health.allInRotation {
+            return self.balancer.pick(inFlight: self.inFlight)
+        }
+        let health = self.health
+        if let target = self.balancer.pick(
+            inFlight: self.inFlight, where: { health.isInRotation($0) && !tried.contains($0) })
+        {
+            return target
+        }
+        if !tried.isEmpty, let target = self.balancer.pick(inFlight: self.inFlight, where: health.isInRotation) {
+            return target
+        }
+        return self.balancer.pick(inFlight: self.inFlight, where: { health.passesChecks($0) && !tried.contains($0) })
+            ?? self.balancer.pick(inFlight: self.inFlight, where: health.passesChecks)
+    }
+
+    // MARK: Outlier detection
+
+    /// The outcome of one attempt on `target`: a connect failure, reset,
+    /// invalid response or 5xx is a failure, any other response a success.
+    /// `consecutive_failures` in a row on this loop eject the target from every loop.
+    func recordOutcome(target: Int, failed: Bool) {
+        guard let outlierDetection = self.outlierDetection else { return }
+        guard failed else {
+            self.consecutiveFailures[target] = 0
+            return
+        }
+        self.consecutiveFailures[target] += 1
+        guard self.consecutiveFailures[target] >= outlierDetection.consecutiveFailures else { return }
+        self.consecutiveFailures[target] = 0
+        guard let time = self.health.eject(target, now: .now()) else { return }
+        self.metrics.recordEjection(target: target)
+        // The loop that ejected ends the ejection; the task holds only the shared health.
+        let health = self.health
+        self.eventLoop.scheduleTask(in: TimeAmount(time)) {
+            health.endEjection(target, now: .now())
+        }
     }
 
     /// Calls `callback` (on this loop, possibly before returning) with an idle
@@ -277,6 +335,8 @@ public final class UpstreamPool {
 public enum UpstreamFailure: Error, Sendable, Equatable {
     /// The TCP connection could not be made (refused, unreachable, DNS).
     case connectFailed(String)
+    /// Every target of the upstream fails its active health checks.
+    case noHealthyTarget
     case connectTimeout
     /// Every connection of this loop is busy and none freed up in time.
     case poolExhausted

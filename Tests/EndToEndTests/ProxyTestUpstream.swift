@@ -11,6 +11,10 @@ import NIOPosix
 /// - `/chunked?parts=N`: N parts of `part-i;` in a chunked body
 /// - `/slow?ms=N`: the echo after N milliseconds
 /// - `/hop`: a response carrying hop-by-hop fields the gateway must remove
+/// - `/reset`: the connection closed once the request was read, without a response
+/// - `/healthz`: `healthStatus` with an empty body (counted in `healthChecks`, not `requests`)
+///
+/// `forcedStatus`, when set, answers every path but `/healthz` with that status.
 final class ProxyTestUpstream: @unchecked Sendable {
     let name: String
     let port: Int
@@ -22,8 +26,21 @@ final class ProxyTestUpstream: @unchecked Sendable {
         private let lock = NIOLock()
         private var _connections = 0
         private var _requests = 0
+        private var _healthChecks = 0
+        private var _healthStatus = 200
+        private var _forcedStatus: Int?
         var connections: Int { self.lock.withLock { self._connections } }
         var requests: Int { self.lock.withLock { self._requests } }
+        var healthChecks: Int { self.lock.withLock { self._healthChecks } }
+        var healthStatus: Int {
+            get { self.lock.withLock { self._healthStatus } }
+            set { self.lock.withLock { self._healthStatus = newValue } }
+        }
+        var forcedStatus: Int? {
+            get { self.lock.withLock { self._forcedStatus } }
+            set { self.lock.withLock { self._forcedStatus = newValue } }
+        }
+        func healthChecked() { self.lock.withLock { self._healthChecks += 1 } }
         func connected() -> Int {
             self.lock.withLock {
                 self._connections += 1; return self._connections
@@ -34,6 +51,17 @@ final class ProxyTestUpstream: @unchecked Sendable {
 
     var connections: Int { self.stats.connections }
     var requests: Int { self.stats.requests }
+    var healthChecks: Int { self.stats.healthChecks }
+    /// What `/healthz` answers.
+    var healthStatus: Int {
+        get { self.stats.healthStatus }
+        set { self.stats.healthStatus = newValue }
+    }
+    /// The status every other path answers, when set.
+    var forcedStatus: Int? {
+        get { self.stats.forcedStatus }
+        set { self.stats.forcedStatus = newValue }
+    }
 
     static func start(name: String = "a") async throws -> ProxyTestUpstream {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -100,7 +128,7 @@ final class ProxyTestUpstream: @unchecked Sendable {
             case .body(let chunk):
                 self.bodyBytes += chunk.readableBytes
             case .end:
-                self.stats.requested()
+                if self.head?.uri != "/healthz" { self.stats.requested() }
                 self.respond(context: context)
             }
         }
@@ -113,7 +141,18 @@ final class ProxyTestUpstream: @unchecked Sendable {
         private func respond(context: ChannelHandlerContext) {
             guard let head = self.head else { return }
             let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+            if path == "/healthz" {
+                self.stats.healthChecked()
+                self.sendStatus(self.stats.healthStatus, context: context)
+                return
+            }
+            if let status = self.stats.forcedStatus {
+                self.sendStatus(status, context: context)
+                return
+            }
             switch path {
+            case "/reset":
+                context.close(promise: nil)
             case "/big":
                 self.sendBig(bytes: self.query("bytes") ?? 1_000_000, context: context)
             case "/chunked":
@@ -149,6 +188,17 @@ final class ProxyTestUpstream: @unchecked Sendable {
             default:
                 self.sendEcho(head: head, context: context)
             }
+        }
+
+        private func sendStatus(_ status: Int, context: ChannelHandlerContext) {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "0")
+            headers.add(name: "x-upstream", value: self.name)
+            context.write(
+                self.wrapOutboundOut(
+                    .head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
 
         private func sendEcho(head: HTTPRequestHead, context: ChannelHandlerContext) {

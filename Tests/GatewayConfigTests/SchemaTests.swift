@@ -87,6 +87,29 @@ struct SchemaTests {
                         {"name": "b", "match": {"prefix": "/static/"}, "handler": "items"}]}
             """#, "every key set"
         ),
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [],
+             "upstreams": {"b": {"targets": [{"address": "127.0.0.1:9000"}],
+               "health_check": {"path": "/healthz", "interval": "1s", "timeout": "500ms", "healthy_threshold": 2,
+                                "unhealthy_threshold": 3, "expected_status": "200-299, 304"},
+               "outlier_detection": {"consecutive_failures": 5, "ejection_time": "30s", "max_ejection_time": "5m"},
+               "retries": {"attempts": 2, "on": ["connect-failure", "reset", "503"], "budget_percent": 20,
+                           "min_retries_per_second": 3}}}}
+            """#, "upstream health, ejection and retries"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "upstreams": {"b": {"targets": [{"address": "127.0.0.1:9000"}], "retries": {"on": ["200"]}}}}"#,
+            "a 2xx retry condition"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "upstreams": {"b": {"targets": [{"address": "127.0.0.1:9000"}], "health_check": {"path": "/a b"}}}}"#,
+            "a health path with a space"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "upstreams": {"b": {"targets": [{"address": "127.0.0.1:9000"}], "health_check": {"expected_status": "2xx"}}}}"#,
+            "a status pattern"
+        ),
         (#"{"listeners": [], "routes": []}"#, "no listener"),
         (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}]}"#, "routes missing"),
         (#"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "extra": 1}"#, "unknown key"),

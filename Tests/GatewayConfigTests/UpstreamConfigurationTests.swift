@@ -202,6 +202,11 @@ struct ProxyExampleTests {
         #expect(backend.name == "backend")
         #expect(backend.targets.map(\.address.description) == ["127.0.0.1:9000", "127.0.0.1:9001"])
         #expect(backend.loadBalancing == .roundRobin)
+        // Active checks every second on GET /, and retries on, as issue 4 asks.
+        #expect(backend.healthCheck?.path == "/")
+        #expect(backend.healthCheck?.interval == .seconds(1))
+        #expect(backend.retries?.on.connectFailure == true)
+        #expect(backend.outlierDetection != nil)
         let api = try #require(configuration.routes.first)
         #expect(api.name == "api")
         #expect(api.match.path == .prefix("/api/"))
@@ -210,5 +215,118 @@ struct ProxyExampleTests {
         #expect(
             configuration.listeners.first?.tls?.certificates.first?.certificatePath
                 == ShippedConfigurationTests.packageDirectory + "/certs/localhost.pem")
+    }
+}
+
+@Suite("Upstream health checks, outlier detection and retries")
+struct UpstreamHealthConfigurationTests {
+    private static func upstream(_ keys: String) -> String {
+        #"{"backend": {"targets": [{"address": "127.0.0.1:9000"}], "#  + keys + "}}"
+    }
+
+    @Test func everyKeySet() throws {
+        let configuration = try load(
+            document(
+                upstreams: Self.upstream(
+                    #"""
+                    "health_check": {"path": "/healthz?full=1", "interval": "2s", "timeout": "500ms",
+                                     "healthy_threshold": 1, "unhealthy_threshold": 4, "expected_status": "200,204, 300-308"},
+                    "outlier_detection": {"consecutive_failures": 3, "ejection_time": "10s", "max_ejection_time": "2m"},
+                    "retries": {"attempts": 2, "on": ["503", "connect-failure", "502"], "budget_percent": 50,
+                                "min_retries_per_second": 0}
+                    """#)))
+        let upstream = try #require(configuration.upstreams.first)
+        #expect(
+            upstream.healthCheck
+                == HealthCheckConfiguration(
+                    path: "/healthz?full=1", interval: .seconds(2), timeout: .milliseconds(500), healthyThreshold: 1,
+                    unhealthyThreshold: 4, expectedStatus: StatusRanges([200...200, 204...204, 300...308])))
+        #expect(upstream.healthCheck?.expectedStatus.description == "200,204,300-308")
+        #expect(
+            upstream.outlierDetection
+                == OutlierDetectionConfiguration(
+                    consecutiveFailures: 3, ejectionTime: .seconds(10), maxEjectionTime: .seconds(120)))
+        #expect(
+            upstream.retries
+                == RetryConfiguration(
+                    attempts: 2, on: RetryConditions(connectFailure: true, statuses: [502, 503]), budgetPercent: 50,
+                    minRetriesPerSecond: 0))
+        #expect(upstream.retries?.on.names == ["connect-failure", "502", "503"])
+        // The canonical form loads back equal, and the fingerprint sees the new keys.
+        let reloaded = try load(configuration.canonicalJSON)
+        #expect(reloaded == configuration)
+        let other = try load(configuration.canonicalJSON.replacingOccurrences(of: "\"502\"", with: "\"504\""))
+        #expect(other.fingerprint != configuration.fingerprint)
+    }
+
+    @Test func emptyObjectsTakeTheDefaults() throws {
+        let configuration = try load(
+            document(upstreams: Self.upstream(#""health_check": {}, "outlier_detection": {}, "retries": {}"#)))
+        let upstream = try #require(configuration.upstreams.first)
+        #expect(
+            upstream.healthCheck
+                == HealthCheckConfiguration(
+                    path: "/", interval: .seconds(5), timeout: .seconds(1), healthyThreshold: 2, unhealthyThreshold: 3,
+                    expectedStatus: StatusRanges([200...399])))
+        #expect(
+            upstream.outlierDetection
+                == OutlierDetectionConfiguration(
+                    consecutiveFailures: 5, ejectionTime: .seconds(30), maxEjectionTime: .seconds(300)))
+        #expect(
+            upstream.retries
+                == RetryConfiguration(
+                    attempts: 1, on: RetryConditions(connectFailure: true, reset: true), budgetPercent: 20,
+                    minRetriesPerSecond: 3))
+        // Absent keys: none of the three, and the fingerprint of older files is unchanged.
+        let plain = try #require(try load(document(upstreams: backend)).upstreams.first)
+        #expect(plain.healthCheck == nil && plain.outlierDetection == nil && plain.retries == nil)
+        #expect(!(try load(document(upstreams: backend))).canonicalJSON.contains("health_check"))
+        // The default timeout shrinks to a shorter interval.
+        let quick = try load(document(upstreams: Self.upstream(#""health_check": {"interval": "200ms"}"#)))
+        #expect(quick.upstreams.first?.healthCheck?.timeout == .milliseconds(200))
+        // A long ejection time alone raises the cap with it.
+        let long = try load(document(upstreams: Self.upstream(#""outlier_detection": {"ejection_time": "10m"}"#)))
+        #expect(long.upstreams.first?.outlierDetection?.maxEjectionTime == .seconds(600))
+    }
+
+    @Test func problemsHaveTheirPaths() {
+        #expect(
+            problems(
+                of: document(
+                    upstreams: Self.upstream(
+                        #"""
+                        "health_check": {"path": "healthz", "interval": "1s", "timeout": "2s", "healthy_threshold": 0,
+                                         "unhealthy_threshold": "3", "expected_status": "200-99", "method": "HEAD"},
+                        "outlier_detection": {"consecutive_failures": 0, "ejection_time": "30s", "max_ejection_time": "10s",
+                                              "interval": "1s"},
+                        "retries": {"attempts": 0, "on": ["connect_failure", 503, "200", "503"], "budget_percent": 150,
+                                    "min_retries_per_second": -1}
+                        """#)))
+                == [
+                    #"upstreams.backend.health_check.method: unknown key (known keys: path, interval, timeout, healthy_threshold, unhealthy_threshold, expected_status)"#,
+                    #"upstreams.backend.health_check.path: must start with "/", got "healthz""#,
+                    #"upstreams.backend.health_check.timeout: must not be longer than the interval (1s)"#,
+                    "upstreams.backend.health_check.healthy_threshold: must be at least 1",
+                    "upstreams.backend.health_check.unhealthy_threshold: expected an integer",
+                    #"upstreams.backend.health_check.expected_status: invalid status list "200-99" (expected codes or ranges in 100-599, e.g. "200-399" or "200,204")"#,
+                    #"upstreams.backend.outlier_detection.interval: unknown key (known keys: consecutive_failures, ejection_time, max_ejection_time)"#,
+                    "upstreams.backend.outlier_detection.consecutive_failures: must be at least 1",
+                    "upstreams.backend.retries.attempts: must be at least 1",
+                    #"upstreams.backend.retries.on[0]: unknown retry condition "connect_failure" (expected "connect-failure", "reset" or a status code 400-599 such as "503")"#,
+                    "upstreams.backend.retries.on[1]: expected a string",
+                    #"upstreams.backend.retries.on[2]: unknown retry condition "200" (expected "connect-failure", "reset" or a status code 400-599 such as "503")"#,
+                    "upstreams.backend.retries.budget_percent: must be at most 100",
+                    "upstreams.backend.retries.min_retries_per_second: must not be negative",
+                ])
+        #expect(
+            problems(
+                of: document(
+                    upstreams: Self.upstream(
+                        #""health_check": [], "outlier_detection": {"max_ejection_time": "10s"}, "retries": {"on": []}"#)))
+                == [
+                    "upstreams.backend.health_check: expected an object",
+                    "upstreams.backend.outlier_detection.max_ejection_time: must not be shorter than ejection_time (30s)",
+                    "upstreams.backend.retries.on: must name at least one condition",
+                ])
     }
 }

@@ -54,7 +54,8 @@ struct RedisStoreTests {
         defer { redis.stop() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let store = try RedisRateLimitStore(url: "redis://127.0.0.1:\(redis.port)", group: group, timeout: .seconds(1))
-        let limit = GCRA(limit: 100, period: .seconds(60), burst: 100)
+        // One per hour with a burst of 100: no refill between the two calls, however slow the machine.
+        let limit = GCRA(limit: 1, period: .seconds(3600), burst: 100)
         #expect(try await store.decide(key: "k", limit: limit, on: group.next()).get().allowed)
         let admin = try await RedisConnection.connect(
             host: "127.0.0.1", port: redis.port, on: group.next(), timeout: .seconds(2)
@@ -73,18 +74,18 @@ struct RedisStoreTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let store = try RedisRateLimitStore(
             url: "redis://127.0.0.1:\(port)", group: group, timeout: .milliseconds(200),
-            reconnectInterval: .milliseconds(300))
+            reconnectInterval: .seconds(2))
         let limit = GCRA(limit: 5, period: .seconds(1), burst: 5)
         let loop = group.next()
         await #expect(throws: (any Error).self) { try await store.decide(key: "k", limit: limit, on: loop).get() }
         let started = Date()
         await #expect(throws: RedisError.self) { try await store.decide(key: "k", limit: limit, on: loop).get() }
-        #expect(Date().timeIntervalSince(started) < 0.05, "a known-down Redis fails at once")
+        #expect(Date().timeIntervalSince(started) < 0.5, "a known-down Redis fails at once, without connecting")
 
         let redis = try RedisServer(port: port)
         try redis.start()
         defer { redis.stop() }
-        try await Task.sleep(for: .milliseconds(350))
+        try await Task.sleep(for: .milliseconds(2100))  // past the reconnect interval
         #expect(try await store.decide(key: "k", limit: limit, on: loop).get().allowed)
 
         // Killed while connected: the next decision fails, and a restart is picked up again.
@@ -92,7 +93,7 @@ struct RedisStoreTests {
         try await Task.sleep(for: .milliseconds(100))
         await #expect(throws: (any Error).self) { try await store.decide(key: "k", limit: limit, on: loop).get() }
         try redis.start()
-        try await Task.sleep(for: .milliseconds(350))
+        try await Task.sleep(for: .milliseconds(2100))  // past the reconnect interval
         #expect(try await store.decide(key: "k", limit: limit, on: loop).get().allowed)
         try await store.shutdown().get()
         try await group.shutdownGracefully()

@@ -16,6 +16,9 @@ extension GatewayError {
     public static let upstreamBusy = GatewayError(
         status: .serviceUnavailable, code: "service_unavailable",
         message: "Every connection to the upstream is busy; try again.")
+    public static let noHealthyUpstream = GatewayError(
+        status: .serviceUnavailable, code: "no_healthy_upstream",
+        message: "No target of the upstream passes its health checks.")
 
     static func forUpstream(_ failure: UpstreamFailure) -> GatewayError {
         switch failure {
@@ -25,6 +28,7 @@ extension GatewayError {
         case .connectTimeout: .upstreamConnectTimeout
         case .timeout: .upstreamTimeout
         case .poolExhausted: .upstreamBusy
+        case .noHealthyTarget: .noHealthyUpstream
         }
     }
 }

@@ -21,7 +21,7 @@ public final class GatewayServer: Sendable {
     let reloader: ConfigurationReloader
     let controlQueue = ControlPlaneQueue()
     let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let accessLog: AccessLog
     private let readiness = Readiness()
     private let stateBoxes: [ObjectIdentifier: GatewayStateBox]
@@ -95,6 +95,7 @@ public final class GatewayServer: Sendable {
         }
         // Development certificates exist now: this is what the file watcher compares with.
         self.reloader.willReadFiles(serving: configuration)
+        self.activateUpstreams(of: self.running.state, replacing: nil)
         let admin = try await self.bindAdminListener(configuration.admin.address)
         self.running.setAdmin(admin)
         self.logger.info(
@@ -152,6 +153,7 @@ public final class GatewayServer: Sendable {
         }
         try? await self.running.adminChannel?.close()
         self.running.state.rateLimits.redis?.shutdown()
+        self.deactivateUpstreams(of: self.running.state)
         try? await self.group.shutdownGracefully()
     }
 
@@ -264,7 +266,9 @@ public final class GatewayServer: Sendable {
         }
         let oldState = self.running.state
         self.running.configuration = new
+        let previousState = self.running.state
         self.running.state = prepared.state
+        self.activateUpstreams(of: prepared.state, replacing: previousState)
         self.updateCertificateExpiry(old: old, new: prepared)
         self.retireRateLimits(old: oldState.rateLimits, new: prepared.state.rateLimits)
 
