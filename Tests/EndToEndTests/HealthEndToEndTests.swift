@@ -12,15 +12,6 @@ private var apiRoute: [[String: Any]] {
     [["name": "api", "match": ["prefix": "/api/"], "upstream": "backend", "strip_prefix": true]]
 }
 
-/// Runs blocking `work` on a Dispatch thread. Waiting for a long curl, or for an admin reload
-/// (which itself needs Swift concurrency), must not hold one of its few threads (two on a
-/// two-core machine): the suites running alongside need them, and a reload would wait for itself.
-private func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-    }
-}
-
 /// The status codes of `count` requests to `path`, sent one after another on one client connection.
 private func statusCodes(_ gateway: TestGateway, _ path: String, count: Int) async throws -> [Int] {
     var arguments = ["-sS", "--cacert", gateway.caPath, "-w", "%{http_code}\n", "--max-time", "20"]
@@ -290,7 +281,7 @@ struct HealthEndToEndTests {
         #expect(try await metric(gateway, retries) == 0)
 
         try gateway.rewrite { $0.merge(gatewayDocument([a], keys)) { $1 } }
-        #expect(try await offThePool { try gateway.adminReload() }.code == 200)
+        #expect(try await gateway.adminReload().code == 200)
         #expect(try await metric(gateway, healthy(b)) == nil)
         #expect(try await metric(gateway, healthy(a)) == 1)
         #expect(try await metric(gateway, retries) == 0)
@@ -301,7 +292,7 @@ struct HealthEndToEndTests {
         #expect(b.healthChecks <= checksAfterReload + 1)
 
         try gateway.rewrite { $0["upstreams"] = [:] as [String: Any]; $0["routes"] = TestGateway.itemRoutes }
-        #expect(try await offThePool { try gateway.adminReload() }.code == 200)
+        #expect(try await gateway.adminReload().code == 200)
         #expect(try await metric(gateway, healthy(a)) == nil)
         #expect(try await metric(gateway, retries) == nil)
         await gateway.stop()

@@ -25,7 +25,7 @@ struct ReloadEndToEndTests {
 
         try gateway.rewrite { $0["routes"] = TestGateway.itemRoutes + [Self.otherRoute] }
         let started = ContinuousClock.now
-        let answer = try gateway.adminReload()
+        let answer = try await gateway.adminReload()
         // The answer comes once every event loop has the new state. The reload takes
         // milliseconds; the bound is loose because curl runs as a process on a busy CI machine.
         #expect(ContinuousClock.now - started < .seconds(3))
@@ -63,7 +63,7 @@ struct ReloadEndToEndTests {
                 {"listeners": [{"name": "https", "address": "127.0.0.1:0"}], "admin": {"adress": "x"},
                  "routes": [{"name": "items", "match": {"path": 5}, "handler": "items"}]}
                 """#)
-        let answer = try gateway.adminReload()
+        let answer = try await gateway.adminReload()
         #expect(answer.code == 422)
         #expect(answer.body.hasPrefix(#"{"status":"failed","errors":["#))
         #expect(answer.body.contains(#"{"path":"admin.adress","message":"unknown key (did you mean \"address\"?)"}"#))
@@ -71,7 +71,7 @@ struct ReloadEndToEndTests {
 
         // Broken JSON is one problem at the root, with line and column.
         try gateway.rewrite(text: #"{"listeners": [}"#)
-        let broken = try gateway.adminReload()
+        let broken = try await gateway.adminReload()
         #expect(broken.code == 422)
         #expect(broken.body.contains(#""path":"(root)""#))
 
@@ -106,7 +106,7 @@ struct ReloadEndToEndTests {
                 ]
             ]
         }
-        let answer = try gateway.adminReload()
+        let answer = try await gateway.adminReload()
         #expect(answer.code == 422)
         #expect(answer.body.contains(#""path":"listeners[0].tls.certificates[0]""#), "\(answer.body)")
         #expect(answer.body.contains("does not match"), "\(answer.body)")
@@ -121,7 +121,7 @@ struct ReloadEndToEndTests {
             listeners.append(["name": "plain", "address": "127.0.0.1:0"])
             document["listeners"] = listeners
         }
-        var answer = try gateway.adminReload()
+        var answer = try await gateway.adminReload()
         #expect(answer.body.contains(#"listeners[1] \"plain\": added on 127.0.0.1:0"#), "\(answer.body)")
         let plainPort = try #require(gateway.server.listenerAddresses["plain"]?.port)
         let connection = try RawConnection(port: plainPort)
@@ -133,7 +133,7 @@ struct ReloadEndToEndTests {
             document["listeners"] = Array((document["listeners"] as! [[String: Any]]).prefix(1))
             document["admin"] = ["address": "127.0.0.1:1"]
         }
-        answer = try gateway.adminReload()
+        answer = try await gateway.adminReload()
         #expect(answer.code == 200)
         #expect(answer.body.contains(#"listener \"plain\": removed; its connections drain"#), "\(answer.body)")
         #expect(answer.body.contains(#""restart_required":["admin.address"]"#), "\(answer.body)")
@@ -178,7 +178,7 @@ struct ReloadEndToEndTests {
         #expect(first != second)
         try FileManager.default.createSymbolicLink(atPath: tls + "/..data_tmp", withDestinationPath: "..v2")
         #expect(rename(tls + "/..data_tmp", tls + "/..data") == 0)
-        #expect(try gateway.adminReload().body.contains("listeners[0].tls: certificates reloaded for new connections"))
+        #expect(try await gateway.adminReload().body.contains("listeners[0].tls: certificates reloaded for new connections"))
 
         #expect(try await eventually { try servedSerial(gateway) == second }, "new connections get the new certificate")
         #expect(try await established.get("/items/2").status == 200, "the established connection keeps working")
@@ -324,7 +324,7 @@ struct ReloadEndToEndTests {
                 document["routes"] = TestGateway.itemRoutes + (withOther ? [Self.otherRoute] : [])
                 document["http"] = ["max_body_bytes": withOther ? 1000 : 2000]
             }
-            let answer = try gateway.adminReload()
+            let answer = try await gateway.adminReload()
             #expect(answer.code == 200, "round \(round): \(answer.body)")
             let status = try await probe.get("/other/1").status
             #expect(status == (withOther ? 200 : 404), "round \(round)")

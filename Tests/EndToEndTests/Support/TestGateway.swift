@@ -103,13 +103,17 @@ final class TestGateway: @unchecked Sendable {
 
     /// `POST /-/reload` on the admin listener: status code and JSON body. A raw
     /// socket rather than curl, so that timing it measures the gateway, not a process start.
-    func adminReload() throws -> (code: Int, body: String) {
-        let connection = try RawConnection(port: self.adminPort)
-        connection.send("POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        let answer = connection.readToEnd()
-        let code = answer.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        let body = answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) } ?? ""
-        return (code, body)
+    /// Waits off Swift concurrency's threads: the reload it waits for runs on them.
+    func adminReload() async throws -> (code: Int, body: String) {
+        let port = self.adminPort
+        return try await offThePool {
+            let connection = try RawConnection(port: port)
+            connection.send("POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let answer = connection.readToEnd()
+            let code = answer.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            let body = answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) } ?? ""
+            return (code, body)
+        }
     }
 
     /// The admin listener's Prometheus text.
