@@ -120,14 +120,23 @@ public struct QueryParameters: Sendable, Equatable {
     }
 
     /// Splits on `&`, drops empty fields, splits each at the first `=` (no `=`: no value).
+    /// Walks indices rather than `split`, which would allocate an array per query.
     private static func forEachField(_ raw: Substring, _ body: (Substring, Substring?) -> Bool) {
-        for field in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let field = Substring(field)
-            if let eq = field.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                if !body(field[..<eq], field[field.index(after: eq)...]) { return }
-            } else {
-                if !body(field, nil) { return }
+        let utf8 = raw.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "&")) ?? utf8.endIndex
+            if start < end {
+                let field = raw[start..<end]
+                let keepGoing: Bool
+                if let eq = field.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                    keepGoing = body(field[..<eq], field[field.utf8.index(after: eq)...])
+                } else {
+                    keepGoing = body(field, nil)
+                }
+                if !keepGoing { return }
             }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
         }
     }
 }
