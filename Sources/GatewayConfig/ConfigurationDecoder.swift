@@ -315,10 +315,11 @@ struct ConfigurationDecoder {
         let match = required(route, "match").flatMap { decodeMatch($0) }
         let action = decodeRouteAction(route, match: match)
         let rateLimits = decodeRouteRateLimits(route)
-        guard let name, let match, let action, let rateLimits else { return nil }
+        let compression = route.field("compression").map { decodeCompression($0) } ?? .some(nil)
+        guard let name, let match, let action, let rateLimits, let compression else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
-            rateLimitHeaders: rateLimits.headers)
+            rateLimitHeaders: rateLimits.headers, compression: compression)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded

@@ -21,7 +21,7 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
-        "rate_limits", "rate_limit_headers",
+        "rate_limits", "rate_limit_headers", "compression",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -38,6 +38,8 @@ public enum ConfigurationKeys {
     public static let headers = ["request", "response"]
     public static let headerRules = ["set", "add", "remove"]
     public static let match = ["path", "prefix", "methods", "host"]
+    /// `compression` as an object (it may also be `true` or `false`).
+    public static let compression = ["gzip", "min_size", "level", "types"]
     public static let rateLimitPolicy = ["limit", "burst", "key", "store"]
     /// `key` as an object: `{"header": "X-API-Key"}`.
     public static let rateLimitKey = ["header"]
@@ -59,6 +61,7 @@ public enum ConfigurationKeys {
         "reload": reload,
         "routes[]": route,
         "routes[].match": match,
+        "routes[].compression": compression,
         "routes[].headers": headers,
         "routes[].headers.request": headerRules,
         "routes[].headers.response": headerRules,

@@ -191,6 +191,18 @@ extension RouteConfiguration {
             members.append(JSONMember(key: "rate_limit_headers", value: .bool(rateLimitHeaders)))
             members.append(JSONMember(key: "rate_limits", value: .array(rateLimits.map { .string($0) })))
         }
+        // Likewise only a compressing route shows `compression`.
+        if let compression {
+            members.append(
+                JSONMember(
+                    key: "compression",
+                    value: .object([
+                        JSONMember(key: "gzip", value: .bool(true)),
+                        JSONMember(key: "level", value: .number(String(compression.level))),
+                        JSONMember(key: "min_size", value: .number(String(compression.minSize))),
+                        JSONMember(key: "types", value: .array(compression.types.map { .string($0) })),
+                    ])))
+        }
         switch action {
         case .handler(let handler):
             members.append(JSONMember(key: "handler", value: .string(handler.rawValue)))

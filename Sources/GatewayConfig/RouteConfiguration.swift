@@ -9,16 +9,19 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var rateLimits: [String]
     /// Whether responses carry the `RateLimit-Policy` and `RateLimit` headers.
     public var rateLimitHeaders: Bool
+    /// Response compression (gzip), or `nil` when the route sends bodies as they are.
+    public var compression: CompressionConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
-        rateLimitHeaders: Bool = true
+        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil
     ) {
         self.name = name
         self.match = match
         self.action = action
         self.rateLimits = rateLimits
         self.rateLimitHeaders = rateLimitHeaders
+        self.compression = compression
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

@@ -9,6 +9,9 @@ import NIOPosix
 /// - any path: echoes `{"upstream","method","uri","headers":{name:[values]},"body_bytes","connection"}` as JSON
 /// - `/big?bytes=N`: N bytes of `x` with a Content-Length, written a piece at a time as the socket drains
 /// - `/chunked?parts=N`: N parts of `part-i;` in a chunked body
+/// - `/typed?bytes=N&type=T`: `typedBody(bytes: N)` as `T` (`json`, `text`, `png`, `svg`), with
+///   `ETag: "v1"` and a Content-Length; `&chunked=1` chunked instead, 4 KiB parts each flushed;
+///   `&encoding=E` says `Content-Encoding: E`
 /// - `/slow?ms=N`: the echo after N milliseconds
 /// - `/hop`: a response carrying hop-by-hop fields the gateway must remove
 /// - `/reset`: the connection closed once the request was read, without a response
@@ -91,6 +94,17 @@ final class ProxyTestUpstream: @unchecked Sendable {
 
     var address: String { "127.0.0.1:\(self.port)" }
 
+    /// The body of `/typed`: numbered lines, compressible but not one repeated byte.
+    static func typedBody(bytes: Int) -> String {
+        var text = ""
+        var index = 0
+        while text.utf8.count < bytes {
+            text += "{\"line\":\(index),\"value\":\(index * 7919 % 10007)}\n"
+            index += 1
+        }
+        return String(text.utf8.prefix(bytes))!
+    }
+
     func stop() async {
         try? await self.channel.close()
         try? await self.group.shutdownGracefully()
@@ -166,6 +180,8 @@ final class ProxyTestUpstream: @unchecked Sendable {
                         self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "part-\(index);")))), promise: nil)
                 }
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            case "/typed":
+                self.sendTyped(context: context)
             case "/slow":
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(self.query("ms") ?? 1000))) {
@@ -217,6 +233,35 @@ final class ProxyTestUpstream: @unchecked Sendable {
                 self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
                 promise: nil)
             context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+
+        private func sendTyped(context: ChannelHandlerContext) {
+            let components = self.head.flatMap { URLComponents(string: $0.uri) }
+            let parameter = { (name: String) in components?.queryItems?.first { $0.name == name }?.value }
+            let types = [
+                "json": "application/json; charset=utf-8", "text": "text/plain", "png": "image/png",
+                "svg": "image/svg+xml",
+            ]
+            let body = ProxyTestUpstream.typedBody(bytes: self.query("bytes") ?? 10_000)
+            let chunked = parameter("chunked") == "1"
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: types[parameter("type") ?? "json"] ?? "application/json")
+            headers.add(name: "etag", value: #""v1""#)
+            if let encoding = parameter("encoding") { headers.add(name: "content-encoding", value: encoding) }
+            if !chunked { headers.add(name: "content-length", value: String(body.utf8.count)) }
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
+            let bytes = Array(body.utf8)
+            let part = chunked ? 4096 : max(bytes.count, 1)
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + part, bytes.count)
+                context.writeAndFlush(
+                    self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes[offset..<end])))), promise: nil)
+                offset = end
+            }
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
 

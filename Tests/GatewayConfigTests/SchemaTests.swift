@@ -206,6 +206,27 @@ struct SchemaTests {
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "rate_limit_store": {"redis": {"url": "redis://r", "failure_mode": "maybe"}}}"#,
             "unknown failure mode"
         ),
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items",
+                         "compression": {"gzip": true, "min_size": 0, "level": 9, "types": ["application/json", "text/*"]}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items", "compression": true},
+                        {"name": "c", "match": {"path": "/c"}, "handler": "items", "compression": {}}]}
+            """#, "every compression key set, and the shorthand"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "compression": {"level": 10}}]}"#,
+            "compression level 10"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "compression": {"types": ["*/*"]}}]}"#,
+            "compression of every type"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "compression": "gzip"}]}"#,
+            "compression as a string"
+        ),
     ]
 
     @Test(

@@ -74,6 +74,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     /// Set by a quiesce (graceful shutdown): the next response closes the connection.
     private var draining = false
     private var serializer = HTTPResponseSerializer()
+    /// This connection's zlib state, made when a compressing route first needs it.
+    private var gzip = GzipEncoder()
     private var metricsCache = RequestMetricsCache()
     private var requestIDs: RequestIDGenerator?
     private var clientAddress: String?
@@ -523,6 +525,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         if requestID == nil, request.state.accessLogEnabled || request.head.headers.contains(name: "x-request-id") {
             requestID = self.requestID(for: request.head)
         }
+        var body = body
+        var extraHeaders = extraHeaders
+        if request.route >= 0, let compression = request.state.routes[request.route].compression {
+            self.compress(&body, extraHeaders: &extraHeaders, compression, status: status, contentType: contentType,
+                request: request, context: context)
+        }
         let keepAlive = request.keepAlive && !self.draining
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let response = self.serializer.serialize(
@@ -546,6 +554,26 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
         let sent = request.head.method == .HEAD ? 0 : body.readableBytes
         self.finished(request, status: status, bytes: sent, requestID: requestID, context: context)
+    }
+
+    /// Response compression for an answer the gateway makes: the whole body is
+    /// known, so it is compressed in one go and sent with its compressed length.
+    private func compress(
+        _ body: inout ByteBuffer, extraHeaders: inout [(name: String, value: String)], _ compression: RouteCompression,
+        status: HTTPResponseStatus, contentType: StaticString, request: Request, context: ChannelHandlerContext
+    ) {
+        let decision = compression.decide(
+            request: request.head, status: status, contentType: contentType.description,
+            contentLength: body.readableBytes)
+        guard decision != .none else { return }
+        if decision == .gzip,
+            let compressed = try? self.gzip.compress(
+                whole: body, level: compression.level, allocator: context.channel.allocator)
+        {
+            body = compressed
+            extraHeaders.append(("content-encoding", "gzip"))
+        }
+        extraHeaders.append(("vary", "Accept-Encoding"))
     }
 
     private func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -622,6 +650,8 @@ final class ProxiedRequest {
     var bytesSent = 0
     /// A chunk was sent, so the next size line starts with its CRLF.
     var afterChunk = false
+    /// The body is gzip-encoded on its way to the client (the handler's `GzipEncoder`).
+    var gzip = false
     /// When the connection closes after the response: the last write, to close after it.
     var lastWrite: EventLoopFuture<Void>?
 
@@ -721,6 +751,10 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
         proxied.responseStarted = true
         proxied.status = head.status
+        var head = head
+        if let compression = request.state.routes[request.route].compression {
+            self.negotiateCompression(&head, compression, request: request, proxied)
+        }
         proxied.framing = ProxyResponseWriter.framing(
             for: head, method: request.head.method, clientVersion: request.head.version)
         let keepAlive = request.keepAlive && !self.draining && proxied.framing != .untilClose
@@ -733,7 +767,17 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
     }
 
     func upstreamResponseBody(_ chunk: ByteBuffer) {
-        guard case .proxying(_, let proxied) = self.state, let context = self.context else { return }
+        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
+        var chunk = chunk
+        if proxied.gzip, proxied.framing != .none {
+            guard chunk.readableBytes > 0 else { return }
+            do {
+                chunk = try self.gzip.compress(chunk, allocator: context.channel.allocator)
+            } catch {
+                self.compressionFailed(request, proxied, context: context)
+                return
+            }
+        }
         switch proxied.framing {
         case .none:
             return
@@ -759,6 +803,24 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
 
     func upstreamResponseEnd() {
         guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
+        if proxied.gzip, proxied.framing != .none {
+            do {
+                let trailer = try self.gzip.finish(allocator: context.channel.allocator)
+                if proxied.framing == .chunked {
+                    self.writeToClient(
+                        ProxyResponseWriter.chunkHeader(
+                            size: trailer.readableBytes, afterChunk: proxied.afterChunk,
+                            allocator: context.channel.allocator),
+                        proxied, context: context)
+                    proxied.afterChunk = true
+                }
+                proxied.bytesSent += trailer.readableBytes
+                self.writeToClient(trailer, proxied, context: context)
+            } catch {
+                self.compressionFailed(request, proxied, context: context)
+                return
+            }
+        }
         if proxied.framing == .chunked {
             self.writeToClient(
                 ProxyResponseWriter.lastChunk(afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
@@ -776,6 +838,45 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         self.queueing = false
         self.state = proxied.requestEnded ? .idle : .discarding
         self.drainPipelined(context: context)
+    }
+
+    /// Decides on gzip for a proxied response and rewrites its head to match:
+    /// compressed bodies lose their `Content-Length` (the framing becomes chunked,
+    /// or close-delimited for HTTP/1.0) and are compressed as they stream.
+    private func negotiateCompression(
+        _ head: inout HTTPResponseHead, _ compression: RouteCompression, request: Request, _ proxied: ProxiedRequest
+    ) {
+        let length = head.headers.contains(name: "transfer-encoding")
+            ? nil : head.headers.first(name: "content-length").flatMap { Int($0) }
+        let decision = compression.decide(
+            request: request.head, status: head.status, contentType: head.headers.first(name: "content-type"),
+            contentLength: length, responseHeaders: head.headers)
+        switch decision {
+        case .none:
+            return
+        case .vary:
+            RouteCompression.addVary(&head.headers)
+        case .gzip:
+            do {
+                try self.gzip.start(level: compression.level)
+            } catch {
+                RouteCompression.addVary(&head.headers)
+                return
+            }
+            RouteCompression.markCompressed(&head.headers)
+            proxied.gzip = true
+        }
+    }
+
+    /// zlib failed mid-body (out of memory): the client learns of it by the close.
+    private func compressionFailed(_ request: Request, _ proxied: ProxiedRequest, context: ChannelHandlerContext) {
+        proxied.exchange?.abort()
+        proxied.exchange = nil
+        self.releaseReadHold(.upstreamFull, context: context)
+        self.finished(
+            request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID, context: context)
+        proxied.keepAlive = false
+        self.closeAfterResponse(proxied, context: context)
     }
 
     func upstreamFailed(_ failure: UpstreamFailure, responseStarted: Bool) {

@@ -73,7 +73,8 @@ public final class GatewayState: Sendable {
                     configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
                 routes.append(
                     CompiledRoute(
-                        name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route)))
+                        name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
+                        compression: route.compression.map(RouteCompression.init)))
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
                 continue
             }
@@ -86,7 +87,9 @@ public final class GatewayState: Sendable {
                 continue
             }
             routes.append(
-                CompiledRoute(name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route)))
+                CompiledRoute(
+                    name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
+                    compression: route.compression.map(RouteCompression.init)))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
@@ -112,6 +115,8 @@ struct CompiledRoute: Sendable {
     let proxy: ProxyRoute?
     /// The rate-limit step, nil for a route without `rate_limits` (which then pays nothing).
     let rateLimits: RouteRateLimits?
+    /// Response compression, nil for a route that sends bodies as they are.
+    let compression: RouteCompression?
 }
 
 extension PathPattern {

@@ -1,0 +1,194 @@
+import CompressNIO
+import GatewayConfig
+import NIOCore
+import NIOHTTP1
+
+/// What a client's `Accept-Encoding` says about gzip (RFC 9110 §12.5.3).
+enum AcceptEncoding {
+    /// Whether gzip is acceptable: its own q-value when listed (`gzip` or
+    /// `x-gzip`), else that of `*`; `q=0` refuses. No field, or a field that
+    /// names neither, means no gzip (as nginx does). `identity;q=0` needs no
+    /// special case: it only forbids the uncompressed answer, and the gateway
+    /// sends gzip whenever it can.
+    static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
+        var gzip: Double?
+        var any: Double?
+        for element in headers[canonicalForm: "accept-encoding"] {
+            Self.scan(element, gzip: &gzip, any: &any)
+        }
+        if let gzip { return gzip > 0 }
+        if let any { return any > 0 }
+        return false
+    }
+
+    /// `acceptsGzip` for one field value (tests).
+    static func acceptsGzip(_ value: String) -> Bool {
+        var headers = HTTPHeaders()
+        headers.add(name: "accept-encoding", value: value)
+        return Self.acceptsGzip(headers)
+    }
+
+    /// One list element (`gzip;q=0.5`).
+    private static func scan(_ element: Substring, gzip: inout Double?, any: inout Double?) {
+        var parts = element.split(separator: ";").makeIterator()
+        guard let first = parts.next() else { return }
+        let coding = first.trimmingHTTPWhitespace().lowercased()
+        guard coding == "gzip" || coding == "x-gzip" || coding == "*" else { return }
+        var q = 1.0
+        while let parameter = parts.next() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingHTTPWhitespace().lowercased() == "q" else { continue }
+            // A malformed weight: the element is ignored.
+            guard let parsed = Self.qValue(pair[1].trimmingHTTPWhitespace()) else { return }
+            q = parsed
+        }
+        if coding == "*" {
+            any = max(any ?? 0, q)
+        } else {
+            gzip = max(gzip ?? 0, q)
+        }
+    }
+
+    /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`
+    static func qValue(_ text: Substring) -> Double? {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
+        if bytes.count == 1 { return first == UInt8(ascii: "1") ? 1 : 0 }
+        guard bytes[1] == UInt8(ascii: "."), bytes.count <= 5 else { return nil }
+        let decimals = bytes[2...]
+        guard decimals.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        if first == UInt8(ascii: "1") {
+            return decimals.allSatisfy({ $0 == UInt8(ascii: "0") }) ? 1 : nil
+        }
+        return Double(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingHTTPWhitespace() -> Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
+}
+
+/// A route's compression settings, compiled: which responses it gzips.
+struct RouteCompression: Sendable {
+    enum Decision: Equatable {
+        /// Not a compressible response: sent as it is, no `Vary`.
+        case none
+        /// Compressible, but not this time (the client, the size, the method or
+        /// the status): sent as it is, with `Vary: Accept-Encoding`.
+        case vary
+        /// Sent gzip-encoded, with `Vary: Accept-Encoding`.
+        case gzip
+    }
+
+    let minSize: Int
+    let level: Int32
+    private let types: Set<String>
+    /// `text/` for `text/*`.
+    private let typePrefixes: [String]
+
+    init(_ configuration: CompressionConfiguration) {
+        self.minSize = configuration.minSize
+        self.level = Int32(configuration.level)
+        self.types = Set(configuration.types.filter { !$0.hasSuffix("/*") })
+        self.typePrefixes = configuration.types.filter { $0.hasSuffix("/*") }.map { String($0.dropLast()) }
+    }
+
+    /// Whether a `Content-Type` (parameters ignored) is in the route's list.
+    func compresses(contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let media = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let type = media.trimmingHTTPWhitespace().lowercased()
+        if self.types.contains(type) { return true }
+        return self.typePrefixes.contains { type.hasPrefix($0) && type.count > $0.count }
+    }
+
+    /// The decision for one response.
+    /// - Parameters:
+    ///   - contentLength: the body's length when known; nil for a streamed body of unknown length.
+    ///   - responseHeaders: the upstream's fields, checked for `Content-Encoding`,
+    ///     `Content-Range` and `Cache-Control: no-transform`; nil for the gateway's own answers.
+    func decide(
+        request: HTTPRequestHead, status: HTTPResponseStatus, contentType: String?, contentLength: Int?,
+        responseHeaders: HTTPHeaders? = nil
+    ) -> Decision {
+        guard self.compresses(contentType: contentType) else { return .none }
+        if let headers = responseHeaders {
+            // Never twice, never a part of a body, never against the upstream's wish.
+            if headers.contains(name: "content-encoding") || headers.contains(name: "content-range") { return .none }
+            if headers[canonicalForm: "cache-control"].contains(where: { $0.lowercased() == "no-transform" }) {
+                return .none
+            }
+        }
+        let code = status.code
+        if request.method == .HEAD || code < 200 || code == 204 || code == 206 || code == 304 { return .vary }
+        if let contentLength, contentLength < self.minSize { return .vary }
+        return AcceptEncoding.acceptsGzip(request.headers) ? .gzip : .vary
+    }
+
+    /// The fields a response compressed by the gateway gets: `Content-Encoding`,
+    /// `Vary`, a weak `ETag` (the bytes differ from the identity ones, as nginx
+    /// does), and no `Content-Length` or `Accept-Ranges`.
+    static func markCompressed(_ headers: inout HTTPHeaders) {
+        headers.remove(name: "content-length")
+        headers.remove(name: "accept-ranges")
+        if let etag = headers.first(name: "etag"), !etag.hasPrefix("W/") {
+            headers.replaceOrAdd(name: "etag", value: "W/" + etag)
+        }
+        headers.add(name: "content-encoding", value: "gzip")
+        Self.addVary(&headers)
+    }
+
+    /// `Vary: Accept-Encoding`, unless the upstream's `Vary` already covers it.
+    static func addVary(_ headers: inout HTTPHeaders) {
+        let covered = headers[canonicalForm: "vary"].contains {
+            $0 == "*" || $0.lowercased() == "accept-encoding"
+        }
+        if !covered { headers.add(name: "vary", value: "Accept-Encoding") }
+    }
+}
+
+/// The gzip stream of one connection: one zlib state, made on first use and
+/// reset between responses (a connection sends one response at a time). Not
+/// Sendable; lives in the connection's handler on its event loop.
+struct GzipEncoder {
+    private var compressor: ZlibCompressor?
+    private var level: Int32 = 0
+
+    /// Starts a response's stream at `level`.
+    mutating func start(level: Int32) throws {
+        if let compressor, self.level == level {
+            try compressor.reset()
+            return
+        }
+        self.compressor = nil
+        self.compressor = try ZlibCompressor(
+            algorithm: .gzip,
+            configuration: ZlibConfiguration(windowSize: 15, compressionLevel: level, memoryLevel: 8))
+        self.level = level
+    }
+
+    /// One piece of a streamed body, sync-flushed: the client can inflate
+    /// everything sent so far, and nothing waits inside zlib between reads.
+    func compress(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        var chunk = chunk
+        return try chunk.compressStream(with: self.compressor!, flush: .sync, allocator: allocator)
+    }
+
+    /// The end of the stream (the last deflate block and the gzip trailer).
+    func finish(allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        var empty = allocator.buffer(capacity: 0)
+        return try empty.compressStream(with: self.compressor!, flush: .finish, allocator: allocator)
+    }
+
+    /// A whole body at once.
+    mutating func compress(whole body: ByteBuffer, level: Int32, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        try self.start(level: level)
+        var body = body
+        return try body.compressStream(with: self.compressor!, flush: .finish, allocator: allocator)
+    }
+}
