@@ -139,4 +139,22 @@ struct ResponseCompressionTests {
         let whole = try encoder.compress(whole: ByteBuffer(string: text), level: 9, allocator: allocator)
         #expect(whole.getBytes(at: whole.readerIndex, length: 2) == [0x1f, 0x8b])
     }
+
+    /// A finished response gives its zlib state back to the thread's pool: an idle
+    /// connection holds none, and the pool keeps at most a few.
+    @Test func finishedStreamsReturnTheirZlibStateToTheThreadsPool() throws {
+        let allocator = ByteBufferAllocator()
+        let pool = CompressorPool.current
+        let before = pool.idleCount
+        var encoders = (0..<(CompressorPool.capacity + 2)).map { _ in GzipEncoder() }
+        for index in encoders.indices { try encoders[index].start(level: 3) }
+        #expect(pool.idleCount <= before)
+        for index in encoders.indices { _ = try encoders[index].finish(allocator: allocator) }
+        #expect(pool.idleCount == CompressorPool.capacity)
+        // Reused states still produce a correct stream after reset.
+        var encoder = GzipEncoder()
+        let whole = try encoder.compress(whole: ByteBuffer(string: String(repeating: "abc", count: 1000)), level: 3, allocator: allocator)
+        #expect(whole.readableBytes > 18 && whole.readableBytes < 3000)
+        #expect(pool.idleCount == CompressorPool.capacity)
+    }
 }

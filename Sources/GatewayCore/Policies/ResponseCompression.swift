@@ -1,6 +1,7 @@
 import CompressNIO
 import GatewayConfig
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 
 /// What a client's `Accept-Encoding` says about gzip (RFC 9110 §12.5.3).
@@ -152,23 +153,19 @@ struct RouteCompression: Sendable {
     }
 }
 
-/// The gzip stream of one connection: one zlib state, made on first use and
-/// reset between responses (a connection sends one response at a time). Not
-/// Sendable; lives in the connection's handler on its event loop.
+/// The gzip stream of one response. The zlib state (about 260 KB at level 6)
+/// is borrowed from this thread's `CompressorPool` at `start` and given back at
+/// `finish`, so an idle keep-alive connection holds none, and a thread keeps
+/// only a few for reuse. Not Sendable; lives in the connection's handler on its
+/// event loop.
 struct GzipEncoder {
     private var compressor: ZlibCompressor?
     private var level: Int32 = 0
 
     /// Starts a response's stream at `level`.
     mutating func start(level: Int32) throws {
-        if let compressor, self.level == level {
-            try compressor.reset()
-            return
-        }
-        self.compressor = nil
-        self.compressor = try ZlibCompressor(
-            algorithm: .gzip,
-            configuration: ZlibConfiguration(windowSize: 15, compressionLevel: level, memoryLevel: 8))
+        if let compressor { CompressorPool.current.giveBack(compressor, level: self.level) }
+        self.compressor = try CompressorPool.current.take(level: level)
         self.level = level
     }
 
@@ -179,16 +176,61 @@ struct GzipEncoder {
         return try chunk.compressStream(with: self.compressor!, flush: .sync, allocator: allocator)
     }
 
-    /// The end of the stream (the last deflate block and the gzip trailer).
-    func finish(allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    /// The end of the stream (the last deflate block and the gzip trailer); the
+    /// zlib state goes back to the thread's pool.
+    mutating func finish(allocator: ByteBufferAllocator) throws -> ByteBuffer {
         var empty = allocator.buffer(capacity: 0)
+        defer { self.release() }
         return try empty.compressStream(with: self.compressor!, flush: .finish, allocator: allocator)
     }
 
     /// A whole body at once.
     mutating func compress(whole body: ByteBuffer, level: Int32, allocator: ByteBufferAllocator) throws -> ByteBuffer {
         try self.start(level: level)
+        defer { self.release() }
         var body = body
         return try body.compressStream(with: self.compressor!, flush: .finish, allocator: allocator)
+    }
+
+    private mutating func release() {
+        if let compressor { CompressorPool.current.giveBack(compressor, level: self.level) }
+        self.compressor = nil
+    }
+}
+
+/// A few idle zlib states per thread (event loop), reset and reused, so a
+/// compressed response costs neither a 260 KB allocation nor a held buffer per
+/// connection. Touched only by its own thread.
+final class CompressorPool: @unchecked Sendable {  // each instance belongs to one thread
+    private static let perThread = ThreadSpecificVariable<CompressorPool>()
+    /// Enough for the compressed responses one loop has in flight at once, usually.
+    static let capacity = 4
+
+    private var idle: [(level: Int32, compressor: ZlibCompressor)] = []
+
+    static var current: CompressorPool {
+        if let pool = Self.perThread.currentValue { return pool }
+        let pool = CompressorPool()
+        Self.perThread.currentValue = pool
+        return pool
+    }
+
+    func take(level: Int32) throws -> ZlibCompressor {
+        if let index = self.idle.lastIndex(where: { $0.level == level }) {
+            let compressor = self.idle.remove(at: index).compressor
+            try compressor.reset()
+            return compressor
+        }
+        return try ZlibCompressor(
+            algorithm: .gzip,
+            configuration: ZlibConfiguration(windowSize: 15, compressionLevel: level, memoryLevel: 8))
+    }
+
+    /// Idle states kept for reuse (for tests).
+    var idleCount: Int { self.idle.count }
+
+    func giveBack(_ compressor: ZlibCompressor, level: Int32) {
+        guard self.idle.count < Self.capacity else { return }
+        self.idle.append((level, compressor))
     }
 }
