@@ -150,6 +150,12 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Real servers the test targets share (redis-server on a free port).
+        .target(
+            name: "GatewayTestSupport",
+            path: "Tests/GatewayTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayTLSTests",
             dependencies: [
@@ -175,6 +181,7 @@ let package = Package(
             name: "GatewayRateLimitTests",
             dependencies: [
                 "GatewayRateLimit",
+                "GatewayTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -216,6 +223,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "GatewayTestSupport",
                 "GatewayCore",
                 "GatewayConfig",
                 "GatewayTLS",

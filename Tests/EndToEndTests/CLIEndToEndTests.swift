@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import Testing
 
 @Suite("gateway command end to end", .serialized)
@@ -59,8 +60,8 @@ struct CLIEndToEndTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drain-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = try freePort()
-        let adminPort = try freePort()
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
         let config = """
             {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],
              "admin":{"address":"127.0.0.1:\(adminPort)"},
@@ -103,22 +104,4 @@ struct CLIEndToEndTests {
         let stderr = try String(contentsOf: stderrPath, encoding: .utf8)
         #expect(stderr.isEmpty, "nothing on stderr at shutdown: \(stderr)")
     }
-}
-
-/// An ephemeral loopback port that is free right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

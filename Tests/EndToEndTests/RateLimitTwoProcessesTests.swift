@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import Testing
 
 /// Issue 5's acceptance test: two gateway processes sharing one redis-server hold the
@@ -24,10 +25,10 @@ struct RateLimitTwoProcessesTests {
         var gateways: [(process: Process, port: Int)] = []
         defer { for gateway in gateways where gateway.process.isRunning { gateway.process.terminate() } }
         for index in 0..<2 {
-            let port = try freePort()
+            let port = try freeLoopbackPort()
             let config = """
                 {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],
-                 "admin":{"address":"127.0.0.1:\(try freePort())"},
+                 "admin":{"address":"127.0.0.1:\(try freeLoopbackPort())"},
                  "access_log":{"enabled":false}, "event_loops":1, "reload":{"watch":false},
                  "rate_limit_store":{"redis":{"url":"redis://127.0.0.1:\(redis.port)","timeout":"500ms"}},
                  "rate_limits":{"shared":{"limit":"20/s","burst":20,"key":"route","store":"redis"}},

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayConfig
 import GatewayCore
 import GatewayTLS
@@ -346,8 +347,8 @@ struct ReloadEndToEndTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hup-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = try freePort()
-        let adminPort = try freePort()
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
         func configuration(routes: String) -> String {
             """
             {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayRateLimit
 import NIOCore
 import NIOPosix

@@ -3,21 +3,21 @@ import Glibc
 
 /// A real `redis-server` (Debian package `redis-server`) on a free loopback
 /// port, without persistence, stopped by `stop()`.
-final class RedisServer: @unchecked Sendable {
-    static let executable = "/usr/bin/redis-server"
-    let port: Int
+public final class RedisServer: @unchecked Sendable {
+    public static let executable = "/usr/bin/redis-server"
+    public let port: Int
     private var process: Process?
     private let directory: URL
 
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: Self.executable) }
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: Self.executable) }
 
-    init(port: Int? = nil) throws {
+    public init(port: Int? = nil) throws {
         self.port = try port ?? freeLoopbackPort()
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
     }
 
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = [
@@ -36,7 +36,7 @@ final class RedisServer: @unchecked Sendable {
         throw CocoaError(.fileReadUnknown)
     }
 
-    func stop() {
+    public func stop() {
         guard let process = self.process else { return }
         self.process = nil
         // Poll rather than waitUntilExit, which can block forever on a Swift concurrency thread.
@@ -52,7 +52,8 @@ final class RedisServer: @unchecked Sendable {
     }
 }
 
-func freeLoopbackPort() throws -> Int {
+/// An ephemeral loopback port that is free right now.
+public func freeLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -68,7 +69,8 @@ func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-func canConnect(port: Int) -> Bool {
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+public func canConnect(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
