@@ -144,6 +144,28 @@ struct ReloadEndToEndTests {
         await gateway.stop()
     }
 
+    /// A removed listener's busy connection (a body still arriving) may finish until
+    /// `shutdown.drain_timeout`; then it is closed, not left to the body timeout.
+    @Test func removedListenersBusyConnectionsCloseAtTheDrainDeadline() async throws {
+        let gateway = try await TestGateway.start(
+            plainListener: true, extra: ["shutdown": ["drain_timeout": "500ms"], "reload": ["watch": false]])
+        let port = try #require(gateway.httpPort)
+        // Keep a busy connection open across the reload, reading on a Dispatch thread.
+        let connection = try RawConnection(port: port)
+        connection.send("POST /items/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        try gateway.rewrite { document in
+            document["listeners"] = (document["listeners"] as! [[String: Any]]).filter { $0["name"] as? String != "http" }
+        }
+        let reloaded = try await gateway.adminReload()
+        #expect(reloaded.code == 200)
+        let removedAt = Date()
+        let answer = try await offThePool { connection.readToEnd() }
+        let closedAfter = Date().timeIntervalSince(removedAt)
+        #expect(answer == "", "no answer: the request never completed")
+        #expect(closedAfter >= 0.3 && closedAfter < 5, "closed at the 500 ms drain deadline, after \(closedAfter) s")
+        await gateway.stop()
+    }
+
     /// A Kubernetes secret mount: `tls.crt -> ..data/tls.crt`, `..data -> ..v1`, and an
     /// update writes `..v2` and renames a new `..data` symlink over the old one.
     @Test func certificateRotatedBySymlinkSwapIsServedOnNewConnections() async throws {

@@ -159,9 +159,16 @@ public final class GatewayServer: Sendable {
 
     /// Closes a listener's socket and asks its connections to finish: idle ones
     /// close now, busy ones after their response (`Connection: close`).
+    /// Closes the listener's socket and lets its connections finish; those still
+    /// open after `shutdown.drain_timeout` are closed.
     func drain(_ listener: RunningListener) -> EventLoopFuture<Void> {
-        let promise = self.group.next().makePromise(of: Void.self)
+        let loop = self.group.next()
+        let promise = loop.makePromise(of: Void.self)
         listener.quiescing.initiateShutdown(promise: promise)
+        let deadline = loop.scheduleTask(in: TimeAmount(self.running.configuration.shutdown.drainTimeout)) {
+            listener.connections.closeAll()
+        }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
         return promise.futureResult
     }
 
@@ -320,6 +327,7 @@ public final class GatewayServer: Sendable {
         let boxes = self.stateBoxes
         let settingsBox = ListenerSettingsBox(settings)
         let quiescing = ServerQuiescingHelper(group: self.group)
+        let connections = OpenConnections()
 
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
@@ -336,7 +344,8 @@ public final class GatewayServer: Sendable {
             .childChannelOption(
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     let settings = settingsBox.current
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext = settings.tlsContext {
@@ -361,7 +370,8 @@ public final class GatewayServer: Sendable {
                 message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
         }
         let running = RunningListener(
-            configuration: listener, channel: channel, settings: settingsBox, quiescing: quiescing)
+            configuration: listener, channel: channel, settings: settingsBox, quiescing: quiescing,
+            connections: connections)
         self.running.add(running)
         self.logger.info(
             "listening",
@@ -412,15 +422,17 @@ final class RunningListener: Sendable {
     let channel: any Channel
     let settings: ListenerSettingsBox
     let quiescing: ServerQuiescingHelper
+    let connections: OpenConnections
 
     init(
         configuration: ListenerConfiguration, channel: any Channel, settings: ListenerSettingsBox,
-        quiescing: ServerQuiescingHelper
+        quiescing: ServerQuiescingHelper, connections: OpenConnections
     ) {
         self.configuration = configuration
         self.channel = channel
         self.settings = settings
         self.quiescing = quiescing
+        self.connections = connections
     }
 }
 

@@ -3,7 +3,7 @@ import Glibc
 
 /// A blocking TCP connection to 127.0.0.1 for sending bytes that no HTTP client
 /// would send (malformed heads, half requests) to a plain-HTTP listener.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {  // used by one thread at a time
     private let fd: Int32
 
     init(port: Int) throws {
