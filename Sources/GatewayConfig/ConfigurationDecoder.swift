@@ -65,6 +65,7 @@ struct ConfigurationDecoder {
         let admin = document.field("admin").map { decodeAdmin($0) } ?? AdminConfiguration()
         let http = document.field("http").map { decodeHTTP($0) } ?? HTTPConfiguration()
         let accessLog = document.field("access_log").map { decodeAccessLog($0) } ?? AccessLogConfiguration()
+        let log = document.field("log").map { decodeLog($0) } ?? LogConfiguration()
         let shutdown = document.field("shutdown").map { decodeShutdown($0) } ?? ShutdownConfiguration()
         let reload = document.field("reload").map { decodeReload($0) } ?? ReloadConfiguration()
         let eventLoops =
@@ -90,7 +91,7 @@ struct ConfigurationDecoder {
         let routes = decodeRoutes(required(document, "routes"))
 
         guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
-            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits
+            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log
         else {
             return nil
         }
@@ -106,7 +107,8 @@ struct ConfigurationDecoder {
             upstreams: upstreams,
             rateLimits: rateLimits,
             rateLimitStore: rateLimitStore,
-            trustedProxies: trustedProxies
+            trustedProxies: trustedProxies,
+            log: log
         )
     }
 
@@ -131,6 +133,18 @@ struct ConfigurationDecoder {
             requestHeadTimeout: duration(http.field("request_head_timeout")) ?? defaults.requestHeadTimeout,
             bodyTimeout: duration(http.field("body_timeout")) ?? defaults.bodyTimeout
         )
+    }
+
+    private mutating func decodeLog(_ field: JSONField) -> LogConfiguration? {
+        guard let log = object(field, keys: ConfigurationKeys.log) else { return nil }
+        guard let levelField = log.field("level") else { return LogConfiguration() }
+        guard let text = string(levelField) else { return nil }
+        guard let level = LogConfiguration.Level(rawValue: text) else {
+            let known = LogConfiguration.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            report(levelField.path, "unknown level \"\(text)\" (known: \(known))")
+            return nil
+        }
+        return LogConfiguration(level: level)
     }
 
     private mutating func decodeAccessLog(_ field: JSONField) -> AccessLogConfiguration? {

@@ -4,7 +4,7 @@
 /// object of the schema must list exactly these keys (`SchemaDriftTests`).
 public enum ConfigurationKeys {
     public static let document = [
-        "$schema", "listeners", "admin", "http", "access_log", "shutdown", "reload", "event_loops", "upstreams",
+        "$schema", "listeners", "admin", "http", "access_log", "log", "shutdown", "reload", "event_loops", "upstreams",
         "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes",
     ]
     public static let listener = ["name", "address", "tls"]
@@ -17,6 +17,7 @@ public enum ConfigurationKeys {
         "max_header_bytes", "max_body_bytes", "idle_timeout", "request_head_timeout", "body_timeout",
     ]
     public static let accessLog = ["enabled"]
+    public static let log = ["level"]
     public static let shutdown = ["drain_timeout"]
     public static let reload = ["watch", "debounce"]
     public static let route = [
@@ -57,6 +58,7 @@ public enum ConfigurationKeys {
         "admin": admin,
         "http": http,
         "access_log": accessLog,
+        "log": log,
         "shutdown": shutdown,
         "reload": reload,
         "routes[]": route,

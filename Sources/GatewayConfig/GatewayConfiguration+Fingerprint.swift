@@ -82,6 +82,9 @@ extension GatewayConfiguration {
             members.append(
                 JSONMember(key: "trusted_proxies", value: .array(trustedProxies.map { .string($0.description) })))
         }
+        if log != LogConfiguration() {
+            members.append(JSONMember(key: "log", value: .object([JSONMember(key: "level", value: .string(log.level.rawValue))])))
+        }
         members.sort { $0.key < $1.key }
         return .object(members)
     }

@@ -25,6 +25,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var rateLimitStore: RateLimitStoreConfiguration
     /// Peers whose `X-Forwarded-For` is believed when a policy keys by client IP.
     public var trustedProxies: [IPAddressRange]
+    /// The operational log (not the access log).
+    public var log: LogConfiguration
 
     public init(
         listeners: [ListenerConfiguration],
@@ -38,7 +40,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         upstreams: [UpstreamConfiguration] = [],
         rateLimits: [RateLimitPolicyConfiguration] = [],
         rateLimitStore: RateLimitStoreConfiguration = RateLimitStoreConfiguration(),
-        trustedProxies: [IPAddressRange] = []
+        trustedProxies: [IPAddressRange] = [],
+        log: LogConfiguration = LogConfiguration()
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -52,6 +55,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.rateLimits = rateLimits
         self.rateLimitStore = rateLimitStore
         self.trustedProxies = trustedProxies
+        self.log = log
     }
 
     /// `event_loops` when absent: one event loop per core.
@@ -95,6 +99,20 @@ public struct HTTPConfiguration: Sendable, Equatable {
         self.idleTimeout = idleTimeout
         self.requestHeadTimeout = requestHeadTimeout
         self.bodyTimeout = bodyTimeout
+    }
+}
+
+/// The `log` section: the operational log's level, which a reload changes live.
+public struct LogConfiguration: Sendable, Equatable {
+    /// swift-log's levels, by their names.
+    public enum Level: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    public var level: Level
+
+    public init(level: Level = .info) {
+        self.level = level
     }
 }
 

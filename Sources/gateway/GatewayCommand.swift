@@ -42,7 +42,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        // One level for every log handler, set from `log.level` and changed by reloads.
+        let logLevels = LogLevelControl()
+        logLevels.set(configuration.log.level)
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, levels: logLevels) }
         let logger = Logger(label: "gateway")
         let metrics = GatewayMetrics()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
@@ -50,7 +53,8 @@ struct RunCommand: AsyncParsableCommand {
         let server: GatewayServer
         do {
             server = try GatewayServer(
-                configuration: configuration, configurationFile: self.config, logger: logger, metrics: metrics)
+                configuration: configuration, configurationFile: self.config, logger: logger, metrics: metrics,
+                logLevels: logLevels)
         } catch {
             logger.critical("cannot start", metadata: ["error": .string("\(error)")])
             throw ExitCode(1)

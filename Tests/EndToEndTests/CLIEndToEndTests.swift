@@ -48,6 +48,59 @@ struct CLIEndToEndTests {
         #expect(result.stderr.contains("bad.pem"))
     }
 
+    /// `log.level` filters the operational log (not the access log) and a reload changes it.
+    @Test func logLevelFollowsReloadsAndSparesTheAccessLog() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
+        func config(level: String) -> String {
+            """
+            {"listeners":[{"name":"http","address":"127.0.0.1:\(port)"}],
+             "admin":{"address":"127.0.0.1:\(adminPort)"}, "reload":{"watch":false},
+             "log":{"level":"\(level)"},
+             "routes":[{"name":"items","match":{"path":"/items/{item_id}","methods":["GET"]},"handler":"items"}]}
+            """
+        }
+        let configPath = directory.appendingPathComponent("gateway.json").path
+        try Data(config(level: "warning").utf8).write(to: URL(fileURLWithPath: configPath))
+        let stdoutPath = directory.appendingPathComponent("stdout.txt")
+        _ = FileManager.default.createFile(atPath: stdoutPath.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GatewayBinary.path)
+        process.arguments = ["run", "--config", configPath]
+        process.standardOutput = try FileHandle(forWritingTo: stdoutPath)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func output() -> String { (try? String(contentsOf: stdoutPath, encoding: .utf8)) ?? "" }
+
+        let answered = try await offThePool { () -> Bool in
+            for _ in 0..<200 {
+                if let connection = try? RawConnection(port: port) {
+                    connection.send("GET /items/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    return connection.readToEnd().hasPrefix("HTTP/1.1 200")
+                }
+                usleep(25_000)
+            }
+            return false
+        }
+        #expect(answered)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(output().contains(#""logger":"gateway.access""#), "the access log is not filtered by the level")
+        #expect(!output().contains(#""message":"listening""#), "info lines are filtered at warning")
+
+        try Data(config(level: "info").utf8).write(to: URL(fileURLWithPath: configPath))
+        kill(process.processIdentifier, SIGHUP)
+        var reloaded = false
+        for _ in 0..<100 where !reloaded {
+            try await Task.sleep(for: .milliseconds(50))
+            reloaded = output().contains(#""message":"configuration reloaded""#)
+        }
+        #expect(reloaded, "after the reload to info, its notice line is written: \(output())")
+    }
+
     @Test func version() throws {
         let result = try run(GatewayBinary.path, ["--version"])
         #expect(result.status == 0)

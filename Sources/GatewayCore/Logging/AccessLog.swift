@@ -6,7 +6,10 @@ public import Logging
 public struct AccessLog: Sendable {
     let logger: Logger
 
-    public init(logger: Logger = Logger(label: "gateway.access")) {
+    /// The logger label of access-log lines.
+    public static let label = "gateway.access"
+
+    public init(logger: Logger = Logger(label: AccessLog.label)) {
         self.logger = logger
     }
 

@@ -6,11 +6,20 @@ public import Logging
 /// log shippers (Vector, Fluent Bit, Loki) ingest without parsing rules.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
     private let label: String
+    private let levels: LogLevelControl
 
-    public init(label: String) {
+    /// The shared `LogLevelControl` level, so a reload changes every logger at once;
+    /// the access log always passes (`access_log.enabled` switches it). Setting it
+    /// sets the shared level.
+    public var logLevel: Logger.Level {
+        get { self.label == AccessLog.label ? .info : self.levels.current }
+        set { self.levels.set(newValue) }
+    }
+
+    public init(label: String, levels: LogLevelControl = LogLevelControl()) {
         self.label = label
+        self.levels = levels
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -26,6 +26,8 @@ public final class GatewayServer: Sendable {
     private let readiness = Readiness()
     private let stateBoxes: [ObjectIdentifier: GatewayStateBox]
     let running: RunningListeners
+    /// The log level the process's log handlers read; a reload sets it from `log.level`.
+    private let logLevels: LogLevelControl?
     /// The periodic sweep of the rate-limit memory stores, running while the server does.
     private let rateLimitMaintenance = Mutex<Task<Void, Never>?>(nil)
     /// How often memory-store keys are swept and their gauges updated.
@@ -38,8 +40,11 @@ public final class GatewayServer: Sendable {
         configurationFile: String? = nil,
         logger: Logger = Logger(label: "gateway"),
         accessLog: AccessLog = AccessLog(),
-        metrics: GatewayMetrics = GatewayMetrics()
+        metrics: GatewayMetrics = GatewayMetrics(),
+        logLevels: LogLevelControl? = nil
     ) throws {
+        logLevels?.set(configuration.log.level)
+        self.logLevels = logLevels
         let threads = configuration.eventLoops > 0 ? configuration.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let state: GatewayState
@@ -275,6 +280,7 @@ public final class GatewayServer: Sendable {
         self.running.configuration = new
         let previousState = self.running.state
         self.running.state = prepared.state
+        self.logLevels?.set(new.log.level)
         self.activateUpstreams(of: prepared.state, replacing: previousState)
         self.updateCertificateExpiry(old: old, new: prepared)
         self.retireRateLimits(old: oldState.rateLimits, new: prepared.state.rateLimits)
