@@ -16,7 +16,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    let target: Int
+    /// Its target's index in its pool's `targets` (changes when another pool adopts it).
+    private(set) var target: Int
     private weak var pool: UpstreamPool?
     private var context: ChannelHandlerContext?
     /// The request being served; nil while idle.
@@ -36,6 +37,13 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     // MARK: Used by the pool and the exchange
+
+    /// Another pool on the same loop takes this idle connection over (a reload
+    /// kept its target): it reports to that pool from now on.
+    func move(to pool: UpstreamPool, target: Int) {
+        self.pool = pool
+        self.target = target
+    }
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 

@@ -10,8 +10,12 @@ import Synchronization
 /// Built once per configuration, off the event loops. A reload builds a new
 /// `GatewayState`; `UpstreamGroups.compile(_:reusing:)` hands it the groups of
 /// the previous state whose configuration did not change, so their warm
-/// connections carry over. A group nobody uses any more retires its pools:
-/// idle connections close, busy ones close when their request is done.
+/// connections carry over. An upstream whose configuration changed gets a new
+/// group that refers to the old one until `activate`: each of its pools, made on
+/// a loop where the old group has one, adopts that pool's idle connections to
+/// targets it keeps (`UpstreamPool.adoptIdle(from:)`). A group nobody uses any
+/// more retires its pools: idle connections close, busy ones close when their
+/// request is done.
 public final class UpstreamGroup: Sendable {
     public let configuration: UpstreamConfiguration
     public var name: String { self.configuration.name }
@@ -25,9 +29,22 @@ public final class UpstreamGroup: Sendable {
     /// The active checker while the group serves (`activate`), if it has `health_check`.
     private let checker = Mutex<HealthChecker?>(nil)
     private let active = Atomic<Bool>(false)
+    /// The group this one replaces (same name, changed configuration, same
+    /// scheme), until `activate` has had this group's pools adopt its idle connections.
+    private let predecessor: Mutex<UpstreamGroup?>
 
-    public init(configuration: UpstreamConfiguration) {
+    /// `previous` is the group of the same upstream in the configuration being
+    /// replaced, when its configuration differs: its warm connections to targets
+    /// kept are adopted.
+    public init(configuration: UpstreamConfiguration, replacing previous: UpstreamGroup? = nil) {
         self.configuration = configuration
+        if let previous, previous.configuration.scheme == configuration.scheme {
+            // One generation only: what `previous` had not adopted yet stays with it.
+            previous.predecessor.withLock { $0 = nil }
+            self.predecessor = Mutex(previous)
+        } else {
+            self.predecessor = Mutex(nil)
+        }
         self.targets = configuration.targets.map(UpstreamTarget.init)
         self.health = UpstreamHealth(
             targetCount: configuration.targets.count, outlierDetection: configuration.outlierDetection)
@@ -38,6 +55,7 @@ public final class UpstreamGroup: Sendable {
     /// starts. Idempotent: a group kept by a reload is already active.
     public func activate(eventLoopGroup: any EventLoopGroup, metrics: any UpstreamMetricsSource, logger: Logger) {
         guard self.active.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        self.adoptPredecessorConnections(metrics: metrics)
         self.health.attach(
             gauges: self.targets.map { metrics.upstreamTargetHealthy(upstream: self.name, target: $0.label) })
         guard let healthCheck = self.configuration.healthCheck else { return }
@@ -60,6 +78,23 @@ public final class UpstreamGroup: Sendable {
         }
     }
 
+    /// Makes this group's pool on every loop where the group it replaces has one
+    /// (each adopts there), then lets the old group go, so it retires as before.
+    private func adoptPredecessorConnections(metrics: any UpstreamMetricsSource) {
+        guard let previous = self.predecessor.withLock({ $0 }) else { return }
+        let loops = previous.pools.withLockedValue { $0.values.map(\.eventLoop) }
+        guard let first = loops.first else {
+            self.predecessor.withLock { $0 = nil }
+            return
+        }
+        let adopted = loops.map { loop in
+            loop.submit { _ = self.pool(on: loop, metrics: metrics) }
+        }
+        EventLoopFuture.andAllComplete(adopted, on: first).whenComplete { _ in
+            self.predecessor.withLock { $0 = nil }
+        }
+    }
+
     /// This loop's pool, made on first use. Takes a lock, so callers keep the
     /// result (per connection, see `GatewayHTTPHandler`) instead of asking per request.
     ///
@@ -67,14 +102,27 @@ public final class UpstreamGroup: Sendable {
     public func pool(on eventLoop: any EventLoop, metrics: any UpstreamMetricsSource) -> UpstreamPool {
         eventLoop.preconditionInEventLoop()
         let key = ObjectIdentifier(eventLoop)
-        return self.pools.withLockedValue { pools in
-            if let existing = pools[key] { return existing.value }
+        let (pool, made) = self.pools.withLockedValue { pools in
+            if let existing = pools[key] { return (existing.value, false) }
             let pool = UpstreamPool(
                 configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics,
                 openConnections: self.openConnections, health: self.health)
             pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
-            return pool
+            return (pool, true)
         }
+        // Outside the lock: only this loop can use the pool, and it is busy here.
+        if made, let previous = self.predecessor.withLock({ $0 }), let old = previous.existingPool(on: eventLoop) {
+            pool.adoptIdle(from: old)
+        }
+        return pool
+    }
+
+    /// The group whose idle connections this one's pools still adopt, if any.
+    var replacedGroup: UpstreamGroup? { self.predecessor.withLock { $0 } }
+
+    /// This loop's pool if one was made. Must be called on `eventLoop`.
+    func existingPool(on eventLoop: any EventLoop) -> UpstreamPool? {
+        self.pools.withLockedValue { $0[ObjectIdentifier(eventLoop)]?.value }
     }
 
     deinit {
@@ -91,7 +139,9 @@ public struct UpstreamGroups: Sendable {
     public let byName: [String: UpstreamGroup]
 
     /// Compiles `configurations`; an upstream whose configuration equals one in
-    /// `previous` keeps that group (and its pools and connections).
+    /// `previous` keeps that group (and its pools and connections); one whose
+    /// configuration changed gets a new group that adopts the old group's idle
+    /// connections to targets it keeps.
     public static func compile(_ configurations: [UpstreamConfiguration], reusing previous: UpstreamGroups? = nil)
         -> UpstreamGroups
     {
@@ -100,7 +150,8 @@ public struct UpstreamGroups: Sendable {
             if let old = previous?.byName[configuration.name], old.configuration == configuration {
                 byName[configuration.name] = old
             } else {
-                byName[configuration.name] = UpstreamGroup(configuration: configuration)
+                byName[configuration.name] = UpstreamGroup(
+                    configuration: configuration, replacing: previous?.byName[configuration.name])
             }
         }
         return UpstreamGroups(byName: byName)

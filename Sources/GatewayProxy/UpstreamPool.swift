@@ -292,6 +292,42 @@ public final class UpstreamPool {
         self.connect(target: waiter.target, waiter.callback)
     }
 
+    // MARK: Adoption across a reload
+
+    /// A reload changed the upstream but kept some of its targets: this new pool
+    /// takes over `old`'s idle connections to targets still here (same host and
+    /// port), newest first, up to `max_connections_per_loop`. Both pools are on
+    /// this loop, so nothing is locked; `old` keeps its busy connections and the
+    /// idle ones to targets that went, and retires them as before.
+    func adoptIdle(from old: UpstreamPool) {
+        self.eventLoop.assertInEventLoop()
+        precondition(old.eventLoop === self.eventLoop, "pools adopt only on their own loop")
+        var candidates: [(connection: UpstreamConnection, target: Int)] = []
+        for (oldTarget, connections) in old.idle.enumerated() {
+            let kept = old.targets[oldTarget]
+            guard let target = self.targets.firstIndex(where: { $0.host == kept.host && $0.port == kept.port })
+            else { continue }
+            candidates += connections.filter(\.isOpen).map { ($0, target) }
+        }
+        candidates.sort { $0.connection.idleSince > $1.connection.idleSince }
+        for (connection, target) in candidates.prefix(max(self.maxConnections - self.openConnections, 0)) {
+            guard let index = old.idle[connection.target].firstIndex(where: { $0 === connection }) else { continue }
+            old.idle[connection.target].remove(at: index)
+            old.metrics.idleConnections.decrement()
+            old.openConnections -= 1
+            old.groupOpenConnections.value.subtract(1, ordering: .relaxed)
+            connection.move(to: self, target: target)
+            self.idle[target].append(connection)
+            self.metrics.idleConnections.increment()
+            self.openConnections += 1
+            self.groupOpenConnections.value.add(1, ordering: .relaxed)
+        }
+        for target in self.idle.indices where self.idle[target].count > 1 {
+            self.idle[target].sort { $0.idleSince < $1.idleSince }  // most recently used last
+        }
+        if self.idle.contains(where: { !$0.isEmpty }) { self.scheduleSweep() }
+    }
+
     // MARK: Idle timeout and retirement
 
     private func scheduleSweep() {
