@@ -19,13 +19,16 @@ import Prometheus
 /// pipelined requests are queued (and reading stops) until it is done, so
 /// answers stay in order.
 ///
+/// The rate-limit step is in `GatewayHTTPHandler+RateLimits.swift`, the proxy
+/// path in `GatewayHTTPHandler+Proxy.swift`.
+///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
+    enum State {
         /// Waiting for a request head.
         case idle
         /// Collecting a routed request's body before calling its handler.
@@ -41,7 +44,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     /// Why the handler is not asking the client for more bytes (a bit set).
-    private struct ReadHolds: OptionSet {
+    struct ReadHolds: OptionSet {
         let rawValue: UInt8
         /// Pipelined requests wait in `pipelined` behind a proxied response.
         static let pipelined = ReadHolds(rawValue: 1)
@@ -50,7 +53,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     /// What the handler knows of the request being served.
-    private struct Request {
+    struct Request {
         var head: HTTPRequestHead
         var state: GatewayState
         var route: Int
@@ -62,42 +65,42 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var rateLimitHeaders: [(name: String, value: String)] = []
     }
 
-    private let stateBox: GatewayStateBox
-    private let metrics: GatewayMetrics
-    private let accessLog: AccessLog
-    private let activity: ReadActivity
-    private var clock: ConnectionClock
-    private var clockCheck: Scheduled<Void>?
-    private var counted = false
+    let stateBox: GatewayStateBox
+    let metrics: GatewayMetrics
+    let accessLog: AccessLog
+    let activity: ReadActivity
+    var clock: ConnectionClock
+    var clockCheck: Scheduled<Void>?
+    var counted = false
 
-    private var state = State.idle
+    var state = State.idle
     /// Set by a quiesce (graceful shutdown): the next response closes the connection.
-    private var draining = false
-    private var serializer = HTTPResponseSerializer()
+    var draining = false
+    var serializer = HTTPResponseSerializer()
     /// This connection's zlib state, made when a compressing route first needs it.
-    private var gzip = GzipEncoder()
-    private var metricsCache = RequestMetricsCache()
-    private var requestIDs: RequestIDGenerator?
-    private var clientAddress: String?
-    private var inRead = false
-    private var needsFlush = false
+    var gzip = GzipEncoder()
+    var metricsCache = RequestMetricsCache()
+    var requestIDs: RequestIDGenerator?
+    var clientAddress: String?
+    var inRead = false
+    var needsFlush = false
 
     // Proxying. None of this is touched on the built-in path.
     /// Request parts that arrived behind a proxied request, answered after it.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    var pipelined = CircularBuffer<HTTPServerRequestPart>()
     /// Set while a proxied request's response is still coming: new parts queue.
-    private var queueing = false
-    private var drainingQueue = false
-    private var readHolds: ReadHolds = []
-    private var readPending = false
+    var queueing = false
+    var drainingQueue = false
+    var readHolds: ReadHolds = []
+    var readPending = false
     /// This loop's pools, by `ProxyRoute.upstreamIndex`, for the state they came from.
-    private var poolsState: GatewayState?
-    private var pools: [UpstreamPool?] = []
-    private var scheme: String?
+    var poolsState: GatewayState?
+    var pools: [UpstreamPool?] = []
+    var scheme: String?
     /// For the upstream's callbacks, which come from the upstream channel.
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
     /// Whether the peer is one of the trusted proxies of these stores (per connection, per state).
-    private var peerTrust: (stores: RateLimitStores, trusted: Bool)?
+    var peerTrust: (stores: RateLimitStores, trusted: Bool)?
 
     init(
         stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
@@ -139,7 +142,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.connectionClosed()
     }
 
-    private func connectionOpened(context: ChannelHandlerContext) {
+    func connectionOpened(context: ChannelHandlerContext) {
         guard !self.counted else { return }
         self.counted = true
         self.metrics.connectionsActive.increment()
@@ -147,7 +150,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.scheduleClockCheck(at: self.clock.lastActivity + self.clock.checkInterval, context: context)
     }
 
-    private func connectionClosed() {
+    func connectionClosed() {
         guard self.counted else { return }
         self.counted = false
         self.metrics.connectionsActive.decrement()
@@ -155,7 +158,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.clockCheck = nil
     }
 
-    private func scheduleClockCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+    func scheduleClockCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.clockCheck = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
@@ -163,7 +166,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
     }
 
-    private func checkClock(context: ChannelHandlerContext) {
+    func checkClock(context: ChannelHandlerContext) {
         guard self.counted else { return }
         let phase: ConnectionClock.Phase
         switch self.state {
@@ -206,7 +209,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
     }
 
-    private func requestHeadReceived() {
+    func requestHeadReceived() {
         self.activity.awaitingHead = false
         self.activity.headStartedAt = nil
     }
@@ -224,7 +227,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.handle(part, context: context)
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             self.received(head: head, context: context)
@@ -260,7 +263,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
     }
 
-    private func releaseReadHold(_ hold: ReadHolds, context: ChannelHandlerContext) {
+    func releaseReadHold(_ hold: ReadHolds, context: ChannelHandlerContext) {
         guard self.readHolds.contains(hold) else { return }
         self.readHolds.remove(hold)
         if self.readHolds.isEmpty && self.readPending {
@@ -298,12 +301,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.respond(with: gatewayError, to: request, context: context)
     }
 
-    private var isClosed: Bool {
+    var isClosed: Bool {
         if case .closed = self.state { return true }
         return false
     }
 
-    private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard !self.isClosed else { return }
         self.requestHeadReceived()
         let state = self.stateBox.state
@@ -339,7 +342,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     /// Serves a routed request that passed its policies: answers `Expect`, then
     /// proxies it or starts collecting its body.
-    private func routed(_ request: Request, path: Substring, context: ChannelHandlerContext) {
+    func routed(_ request: Request, path: Substring, context: ChannelHandlerContext) {
         if request.head.headers.contains(name: "expect") {
             self.answerExpectation(head: request.head, context: context)
         }
@@ -351,125 +354,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.state = .collecting(request, body: nil)
     }
 
-    // MARK: Rate limits
-
-    /// The rate-limit step, after routing and before `Expect` is answered (a
-    /// refused client is not asked for its body). Memory-store policies decide
-    /// here; a Redis policy pauses the request as a proxied response does:
-    /// later parts queue in `pipelined` and reading stops until the decision.
-    private func applyRateLimits(
-        _ limits: RouteRateLimits, to request: Request, path: Substring, context: ChannelHandlerContext
-    ) {
-        let clientIP = limits.needsClientIP ? self.rateLimitClientIP(request, context: context) : ""
-        let now = Int64(request.startedAt.uptimeNanoseconds)
-        switch limits.evaluate(headers: request.head.headers, clientIP: clientIP, now: now, eventLoop: context.eventLoop)
-        {
-        case .decided(let outcome):
-            self.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
-        case .pending(let future):
-            self.state = .limiting(request, path: path)
-            self.queueing = true
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            future.whenSuccess { outcome in
-                let handler = loopBound.value
-                guard case .limiting(let request, let path) = handler.state, let context = handler.context else {
-                    return
-                }
-                handler.queueing = false
-                handler.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
-                handler.drainPipelined(context: context)
-            }
-        }
-    }
-
-    private func rateLimitDecided(
-        _ outcome: RouteRateLimits.Outcome, limits: RouteRateLimits, request: Request, path: Substring,
-        context: ChannelHandlerContext
-    ) {
-        var request = request
-        request.rateLimitHeaders = limits.responseHeaders(for: outcome)
-        switch outcome.verdict {
-        case .allowed:
-            self.routed(request, path: path, context: context)
-        case .limited:
-            self.reject(request, with: .rateLimited, context: context)
-        case .unavailable:
-            self.reject(request, with: .rateLimitUnavailable, context: context)
-        }
-    }
-
-    /// The peer, or with a trusted peer the client named in `X-Forwarded-For`.
-    private func rateLimitClientIP(_ request: Request, context: ChannelHandlerContext) -> String {
-        if self.clientAddress == nil {
-            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
-        }
-        let peer = self.clientAddress!
-        let stores = request.state.rateLimits
-        if self.peerTrust?.stores !== stores {
-            self.peerTrust = (stores, ClientAddress.isTrusted(peer, in: stores.trustedProxies))
-        }
-        guard self.peerTrust!.trusted else { return peer }
-        return ClientAddress.forwardedClient(headers: request.head.headers, peer: peer, trusted: stores.trustedProxies)
-    }
-
-    /// Matches the path as sent, so parameters reach handlers still percent-encoded
-    /// (as FastAPI sees them); a path with escapes that matches nothing is tried
-    /// again decoded, so `/it%65ms/1` finds `/items/{id}` as nginx would.
-    private static func route(
-        _ method: HTTPMethod, host: Substring?, target: RequestTarget, in table: RouteTable
-    ) -> RouteTable.Match {
-        let match = table.match(method: method, host: host, path: target.path)
-        if case .found = match { return match }
-        let decoded = target.decodedPath
-        guard decoded != target.path else { return match }
-        let retry = table.match(method: method, host: host, path: decoded)
-        if case .found = retry { return retry }
-        return match
-    }
-
-    private func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
-        if case .proxying(let request, let proxied) = self.state {
-            self.proxied(body: chunk, request: request, proxied, context: context)
-            return
-        }
-        guard case .collecting(let request, var body) = self.state else { return }
-        if (body?.readableBytes ?? 0) + chunk.readableBytes > request.state.maxBodyBytes {
-            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
-            return
-        }
-        self.state = .idle  // drop the enum's reference so `body` is uniquely owned while appending
-        if body == nil {
-            body = chunk
-        } else {
-            var chunk = chunk
-            body!.writeBuffer(&chunk)
-        }
-        self.state = .collecting(request, body: body)
-    }
-
-    private func receivedEnd(context: ChannelHandlerContext) {
-        switch self.state {
-        case .idle, .closed, .limiting:
-            return
-        case .discarding:
-            self.state = .idle
-            if self.draining {
-                self.state = .closed
-                context.close(promise: nil)
-            }
-        case .collecting(let request, let body):
-            self.state = .idle
-            self.dispatch(request, body: body, context: context)
-        case .proxying(_, let proxied):
-            proxied.requestEnded = true
-            self.queueing = true
-            proxied.exchange?.sendEnd()
-        }
-    }
-
     // MARK: Answering
 
-    private func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
+    func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
         guard let handler = request.state.routes[request.route].handler else { return }
         let builtIn = BuiltInRequest(
             method: request.head.method.rawValue,
@@ -488,14 +375,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
-    private func reject(
+    func reject(
         _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
     ) {
         self.state = .discarding
         self.respond(with: error, allow: allow, to: request, context: context)
     }
 
-    private func respond(
+    func respond(
         with error: GatewayError, allow: [String] = [], to request: Request, requestID: String? = nil,
         context: ChannelHandlerContext
     ) {
@@ -510,7 +397,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
             request: request, requestID: requestID, context: context)
     }
 
-    private func write(
+    func write(
         status: HTTPResponseStatus,
         contentType: StaticString,
         body: ByteBuffer,
@@ -558,7 +445,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     /// Response compression for an answer the gateway makes: the whole body is
     /// known, so it is compressed in one go and sent with its compressed length.
-    private func compress(
+    func compress(
         _ body: inout ByteBuffer, extraHeaders: inout [(name: String, value: String)], _ compression: RouteCompression,
         status: HTTPResponseStatus, contentType: StaticString, request: Request, context: ChannelHandlerContext
     ) {
@@ -576,7 +463,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         extraHeaders.append(("vary", "Accept-Encoding"))
     }
 
-    private func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func answerExpectation(head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
         context.writeAndFlush(
             self.wrapOutboundOut(HTTPResponseSerializer.continueResponse(allocator: context.channel.allocator)),
@@ -585,7 +472,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     // MARK: Metrics and access log
 
-    private func finished(
+    func finished(
         _ request: Request, status: HTTPResponseStatus, bytes: Int, requestID: String?, context: ChannelHandlerContext
     ) {
         let now = NIODeadline.now()
@@ -615,7 +502,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     /// The client's `X-Request-Id` when it is safe to keep, else a new UUID.
-    private func requestID(for head: HTTPRequestHead) -> String {
+    func requestID(for head: HTTPRequestHead) -> String {
         if let sent = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(sent) {
             return sent
         }
@@ -624,299 +511,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     /// Standard methods by name; anything else as `OTHER`, so a client can't grow the label set.
-    private static func metricsLabel(for method: HTTPMethod) -> String {
+    static func metricsLabel(for method: HTTPMethod) -> String {
         switch method {
         case .GET, .HEAD, .POST, .PUT, .PATCH, .DELETE, .OPTIONS, .TRACE, .CONNECT: return method.rawValue
         default: return "OTHER"
         }
-    }
-}
-
-// MARK: Proxying
-
-/// The client side of one proxied request: what the handler has sent of the
-/// response, and how it frames the rest.
-final class ProxiedRequest {
-    /// Nil once the exchange is over.
-    var exchange: UpstreamExchange?
-    let requestID: String
-    let responseRules: HeaderRules
-    var requestEnded = false
-    var bodyBytesReceived = 0
-    var responseStarted = false
-    var status = HTTPResponseStatus.ok
-    var framing = ProxyResponseWriter.Framing.none
-    var keepAlive = true
-    var bytesSent = 0
-    /// A chunk was sent, so the next size line starts with its CRLF.
-    var afterChunk = false
-    /// The body is gzip-encoded on its way to the client (the handler's `GzipEncoder`).
-    var gzip = false
-    /// When the connection closes after the response: the last write, to close after it.
-    var lastWrite: EventLoopFuture<Void>?
-
-    init(requestID: String, responseRules: HeaderRules) {
-        self.requestID = requestID
-        self.responseRules = responseRules
-    }
-}
-
-extension GatewayHTTPHandler: UpstreamExchangeDelegate {
-    private func startProxying(_ request: Request, proxy: ProxyRoute, path: Substring, context: ChannelHandlerContext) {
-        let requestID = self.requestID(for: request.head)
-        if self.clientAddress == nil {
-            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
-        }
-        if self.scheme == nil {
-            let tls = (try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self)) != nil
-            self.scheme = tls ? "https" : "http"
-        }
-        let head = proxy.upstreamHead(
-            client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
-            clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID)
-        var responseRules = proxy.responseRules
-        for field in request.rateLimitHeaders {
-            responseRules.add.append(HeaderField(name: field.name, value: field.value))
-        }
-        let proxied = ProxiedRequest(requestID: requestID, responseRules: responseRules)
-        let exchange = UpstreamExchange(
-            pool: self.pool(for: proxy, state: request.state, context: context), head: head,
-            requestTimeout: proxy.requestTimeout, delegate: self)
-        proxied.exchange = exchange
-        self.state = .proxying(request, proxied)
-        exchange.start()
-    }
-
-    /// This loop's pool for the route's upstream, kept per connection so the
-    /// group's lock is taken once per connection, not per request.
-    private func pool(for proxy: ProxyRoute, state: GatewayState, context: ChannelHandlerContext) -> UpstreamPool {
-        if self.poolsState !== state {
-            self.poolsState = state
-            self.pools = Array(repeating: nil, count: state.upstreams.count)
-        }
-        if let pool = self.pools[proxy.upstreamIndex] { return pool }
-        let pool = proxy.group.pool(on: context.eventLoop, metrics: self.metrics)
-        self.pools[proxy.upstreamIndex] = pool
-        return pool
-    }
-
-    private func proxied(
-        body chunk: ByteBuffer, request: Request, _ proxied: ProxiedRequest, context: ChannelHandlerContext
-    ) {
-        proxied.bodyBytesReceived += chunk.readableBytes
-        if proxied.bodyBytesReceived > request.state.maxBodyBytes {
-            proxied.exchange?.abort()
-            proxied.exchange = nil
-            self.releaseReadHold(.upstreamFull, context: context)
-            if proxied.responseStarted {
-                self.state = .closed
-                context.close(promise: nil)
-            } else {
-                self.respond(
-                    with: .payloadTooLarge(limit: request.state.maxBodyBytes), to: request,
-                    requestID: proxied.requestID, context: context)
-            }
-            return
-        }
-        guard let exchange = proxied.exchange else { return }  // answered early: drop the rest
-        exchange.sendBody(chunk)
-        if !exchange.upstreamIsWritable { self.readHolds.insert(.upstreamFull) }
-    }
-
-    private func writeToClient(_ buffer: ByteBuffer, _ proxied: ProxiedRequest, context: ChannelHandlerContext) {
-        if proxied.keepAlive {
-            context.write(self.wrapOutboundOut(buffer), promise: nil)
-        } else {
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(self.wrapOutboundOut(buffer), promise: promise)
-            proxied.lastWrite = promise.futureResult
-        }
-    }
-
-    /// Flushes, then closes once the last write is out (NIO drops unwritten data on close).
-    private func closeAfterResponse(_ proxied: ProxiedRequest, context: ChannelHandlerContext) {
-        self.state = .closed
-        self.queueing = false
-        self.pipelined.removeAll()
-        context.flush()
-        if let last = proxied.lastWrite {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            last.whenComplete { _ in loopBound.value.close(promise: nil) }
-        } else {
-            context.close(promise: nil)
-        }
-    }
-
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
-        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
-        proxied.responseStarted = true
-        proxied.status = head.status
-        var head = head
-        if let compression = request.state.routes[request.route].compression {
-            self.negotiateCompression(&head, compression, request: request, proxied)
-        }
-        proxied.framing = ProxyResponseWriter.framing(
-            for: head, method: request.head.method, clientVersion: request.head.version)
-        let keepAlive = request.keepAlive && !self.draining && proxied.framing != .untilClose
-        proxied.keepAlive = keepAlive
-        let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
-        let buffer = ProxyResponseWriter.serializeHead(
-            head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
-            rules: proxied.responseRules, allocator: context.channel.allocator)
-        self.writeToClient(buffer, proxied, context: context)
-    }
-
-    func upstreamResponseBody(_ chunk: ByteBuffer) {
-        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
-        var chunk = chunk
-        if proxied.gzip, proxied.framing != .none {
-            guard chunk.readableBytes > 0 else { return }
-            do {
-                chunk = try self.gzip.compress(chunk, allocator: context.channel.allocator)
-            } catch {
-                self.compressionFailed(request, proxied, context: context)
-                return
-            }
-        }
-        switch proxied.framing {
-        case .none:
-            return
-        case .chunked:
-            guard chunk.readableBytes > 0 else { return }
-            self.writeToClient(
-                ProxyResponseWriter.chunkHeader(
-                    size: chunk.readableBytes, afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
-                proxied, context: context)
-            proxied.afterChunk = true
-        case .contentLength, .untilClose:
-            break
-        }
-        proxied.bytesSent += chunk.readableBytes
-        self.writeToClient(chunk, proxied, context: context)
-    }
-
-    func upstreamReadComplete() {
-        guard case .proxying(_, let proxied) = self.state, let context = self.context else { return }
-        context.flush()
-        if !context.channel.isWritable { proxied.exchange?.clientWritabilityChanged(false) }
-    }
-
-    func upstreamResponseEnd() {
-        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
-        if proxied.gzip, proxied.framing != .none {
-            do {
-                let trailer = try self.gzip.finish(allocator: context.channel.allocator)
-                if proxied.framing == .chunked {
-                    self.writeToClient(
-                        ProxyResponseWriter.chunkHeader(
-                            size: trailer.readableBytes, afterChunk: proxied.afterChunk,
-                            allocator: context.channel.allocator),
-                        proxied, context: context)
-                    proxied.afterChunk = true
-                }
-                proxied.bytesSent += trailer.readableBytes
-                self.writeToClient(trailer, proxied, context: context)
-            } catch {
-                self.compressionFailed(request, proxied, context: context)
-                return
-            }
-        }
-        if proxied.framing == .chunked {
-            self.writeToClient(
-                ProxyResponseWriter.lastChunk(afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
-                proxied, context: context)
-        }
-        proxied.exchange = nil
-        self.finished(
-            request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID, context: context)
-        self.releaseReadHold(.upstreamFull, context: context)
-        guard proxied.keepAlive && !self.draining else {
-            self.closeAfterResponse(proxied, context: context)
-            return
-        }
-        context.flush()
-        self.queueing = false
-        self.state = proxied.requestEnded ? .idle : .discarding
-        self.drainPipelined(context: context)
-    }
-
-    /// Decides on gzip for a proxied response and rewrites its head to match:
-    /// compressed bodies lose their `Content-Length` (the framing becomes chunked,
-    /// or close-delimited for HTTP/1.0) and are compressed as they stream.
-    private func negotiateCompression(
-        _ head: inout HTTPResponseHead, _ compression: RouteCompression, request: Request, _ proxied: ProxiedRequest
-    ) {
-        let length = head.headers.contains(name: "transfer-encoding")
-            ? nil : head.headers.first(name: "content-length").flatMap { Int($0) }
-        let decision = compression.decide(
-            request: request.head, status: head.status, contentType: head.headers.first(name: "content-type"),
-            contentLength: length, responseHeaders: head.headers)
-        switch decision {
-        case .none:
-            return
-        case .vary:
-            RouteCompression.addVary(&head.headers)
-        case .gzip:
-            do {
-                try self.gzip.start(level: compression.level)
-            } catch {
-                RouteCompression.addVary(&head.headers)
-                return
-            }
-            RouteCompression.markCompressed(&head.headers)
-            proxied.gzip = true
-        }
-    }
-
-    /// zlib failed mid-body (out of memory): the client learns of it by the close.
-    private func compressionFailed(_ request: Request, _ proxied: ProxiedRequest, context: ChannelHandlerContext) {
-        proxied.exchange?.abort()
-        proxied.exchange = nil
-        self.releaseReadHold(.upstreamFull, context: context)
-        self.finished(
-            request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID, context: context)
-        proxied.keepAlive = false
-        self.closeAfterResponse(proxied, context: context)
-    }
-
-    func upstreamFailed(_ failure: UpstreamFailure, responseStarted: Bool) {
-        guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
-        proxied.exchange = nil
-        self.releaseReadHold(.upstreamFull, context: context)
-        if responseStarted {
-            // Part of the response is out: the client can only learn of the failure by the close.
-            self.finished(
-                request, status: proxied.status, bytes: proxied.bytesSent, requestID: proxied.requestID,
-                context: context)
-            proxied.keepAlive = false
-            self.closeAfterResponse(proxied, context: context)
-            return
-        }
-        self.queueing = false
-        self.state = proxied.requestEnded ? .idle : .discarding
-        self.respond(with: .forUpstream(failure), to: request, requestID: proxied.requestID, context: context)
-        self.drainPipelined(context: context)
-    }
-
-    func upstreamWritabilityChanged(_ writable: Bool) {
-        guard let context = self.context else { return }
-        if writable {
-            self.releaseReadHold(.upstreamFull, context: context)
-        } else {
-            self.readHolds.insert(.upstreamFull)
-        }
-    }
-
-    /// Answers the requests that queued behind a proxied one, in order, until
-    /// another proxied request has to wait for its upstream.
-    private func drainPipelined(context: ChannelHandlerContext) {
-        guard !self.drainingQueue else { return }
-        self.drainingQueue = true
-        defer { self.drainingQueue = false }
-        while !self.queueing, !self.isClosed, let part = self.pipelined.popFirst() {
-            self.handle(part, context: context)
-        }
-        if self.isClosed { self.pipelined.removeAll() }
-        if self.pipelined.isEmpty { self.releaseReadHold(.pipelined, context: context) }
     }
 }

@@ -1,0 +1,125 @@
+import GatewayConfig
+import GatewayHandlers
+import GatewayProxy
+import GatewayTLS
+import NIOCore
+import NIOHTTP1
+import Prometheus
+
+extension GatewayHTTPHandler {
+    // MARK: Rate limits
+
+    /// The rate-limit step, after routing and before `Expect` is answered (a
+    /// refused client is not asked for its body). Memory-store policies decide
+    /// here; a Redis policy pauses the request as a proxied response does:
+    /// later parts queue in `pipelined` and reading stops until the decision.
+    func applyRateLimits(
+        _ limits: RouteRateLimits, to request: Request, path: Substring, context: ChannelHandlerContext
+    ) {
+        let clientIP = limits.needsClientIP ? self.rateLimitClientIP(request, context: context) : ""
+        let now = Int64(request.startedAt.uptimeNanoseconds)
+        switch limits.evaluate(headers: request.head.headers, clientIP: clientIP, now: now, eventLoop: context.eventLoop)
+        {
+        case .decided(let outcome):
+            self.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
+        case .pending(let future):
+            self.state = .limiting(request, path: path)
+            self.queueing = true
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            future.whenSuccess { outcome in
+                let handler = loopBound.value
+                guard case .limiting(let request, let path) = handler.state, let context = handler.context else {
+                    return
+                }
+                handler.queueing = false
+                handler.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
+                handler.drainPipelined(context: context)
+            }
+        }
+    }
+
+    func rateLimitDecided(
+        _ outcome: RouteRateLimits.Outcome, limits: RouteRateLimits, request: Request, path: Substring,
+        context: ChannelHandlerContext
+    ) {
+        var request = request
+        request.rateLimitHeaders = limits.responseHeaders(for: outcome)
+        switch outcome.verdict {
+        case .allowed:
+            self.routed(request, path: path, context: context)
+        case .limited:
+            self.reject(request, with: .rateLimited, context: context)
+        case .unavailable:
+            self.reject(request, with: .rateLimitUnavailable, context: context)
+        }
+    }
+
+    /// The peer, or with a trusted peer the client named in `X-Forwarded-For`.
+    func rateLimitClientIP(_ request: Request, context: ChannelHandlerContext) -> String {
+        if self.clientAddress == nil {
+            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        }
+        let peer = self.clientAddress!
+        let stores = request.state.rateLimits
+        if self.peerTrust?.stores !== stores {
+            self.peerTrust = (stores, ClientAddress.isTrusted(peer, in: stores.trustedProxies))
+        }
+        guard self.peerTrust!.trusted else { return peer }
+        return ClientAddress.forwardedClient(headers: request.head.headers, peer: peer, trusted: stores.trustedProxies)
+    }
+
+    /// Matches the path as sent, so parameters reach handlers still percent-encoded
+    /// (as FastAPI sees them); a path with escapes that matches nothing is tried
+    /// again decoded, so `/it%65ms/1` finds `/items/{id}` as nginx would.
+    static func route(
+        _ method: HTTPMethod, host: Substring?, target: RequestTarget, in table: RouteTable
+    ) -> RouteTable.Match {
+        let match = table.match(method: method, host: host, path: target.path)
+        if case .found = match { return match }
+        let decoded = target.decodedPath
+        guard decoded != target.path else { return match }
+        let retry = table.match(method: method, host: host, path: decoded)
+        if case .found = retry { return retry }
+        return match
+    }
+
+    func received(body chunk: ByteBuffer, context: ChannelHandlerContext) {
+        if case .proxying(let request, let proxied) = self.state {
+            self.proxied(body: chunk, request: request, proxied, context: context)
+            return
+        }
+        guard case .collecting(let request, var body) = self.state else { return }
+        if (body?.readableBytes ?? 0) + chunk.readableBytes > request.state.maxBodyBytes {
+            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
+            return
+        }
+        self.state = .idle  // drop the enum's reference so `body` is uniquely owned while appending
+        if body == nil {
+            body = chunk
+        } else {
+            var chunk = chunk
+            body!.writeBuffer(&chunk)
+        }
+        self.state = .collecting(request, body: body)
+    }
+
+    func receivedEnd(context: ChannelHandlerContext) {
+        switch self.state {
+        case .idle, .closed, .limiting:
+            return
+        case .discarding:
+            self.state = .idle
+            if self.draining {
+                self.state = .closed
+                context.close(promise: nil)
+            }
+        case .collecting(let request, let body):
+            self.state = .idle
+            self.dispatch(request, body: body, context: context)
+        case .proxying(_, let proxied):
+            proxied.requestEnded = true
+            self.queueing = true
+            proxied.exchange?.sendEnd()
+        }
+    }
+}
