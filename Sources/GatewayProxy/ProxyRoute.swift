@@ -64,14 +64,21 @@ public struct ProxyRoute: Sendable {
     /// not forwarded, `X-Forwarded-For` appended, `X-Forwarded-Proto`,
     /// `X-Forwarded-Host` set, a `Forwarded` element appended, `X-Request-Id`
     /// set; `Host` passed through. Then the route's rules: remove, set, add.
+    /// `trustForwarded`: whether the peer is a trusted proxy (`trusted_proxies`). Only
+    /// then are its `X-Forwarded-For`/`Forwarded` chains continued and its
+    /// `X-Forwarded-Proto`/`-Host` passed on; from anyone else they are replaced,
+    /// so a client cannot forge them (as Traefik's `forwardedHeaders.trustedIPs`).
     public func upstreamHead(
-        client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String
+        client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String,
+        trustForwarded: Bool
     ) -> HTTPRequestHead {
         let dropped = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 6)
         var forwardedFor: String?
         var forwarded: String?
+        var forwardedProto: String?
+        var forwardedHost: String?
         var host: String?
         var chunked = false
         for (name, value) in head.headers {
@@ -79,13 +86,19 @@ public struct ProxyRoute: Sendable {
             case .hopByHop:
                 if name.caseInsensitiveEquals("transfer-encoding") { chunked = true }
                 continue
-            case .expect, .forwardedHost, .forwardedProto, .requestID:
+            case .expect, .requestID:
+                continue
+            case .forwardedHost:
+                if trustForwarded && forwardedHost == nil { forwardedHost = value }
+                continue
+            case .forwardedProto:
+                if trustForwarded && forwardedProto == nil { forwardedProto = value }
                 continue
             case .forwardedFor:
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                if trustForwarded { forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value }
                 continue
             case .forwarded:
-                forwarded = forwarded.map { $0 + ", " + value } ?? value
+                if trustForwarded { forwarded = forwarded.map { $0 + ", " + value } ?? value }
                 continue
             case .host:
                 if host == nil { host = value }
@@ -97,8 +110,8 @@ public struct ProxyRoute: Sendable {
         if host == nil { headers.add(name: "host", value: self.defaultHost) }
         let ip = clientIP ?? "unknown"
         headers.add(name: "x-forwarded-for", value: forwardedFor.map { $0 + ", " + ip } ?? ip)
-        headers.add(name: "x-forwarded-proto", value: scheme)
-        if let host { headers.add(name: "x-forwarded-host", value: host) }
+        headers.add(name: "x-forwarded-proto", value: forwardedProto ?? scheme)
+        if let originalHost = forwardedHost ?? host { headers.add(name: "x-forwarded-host", value: originalHost) }
         var element = "for=" + ProxyHeaders.forwardedNode(ip) + ";proto=" + scheme
         if let host { element += ";host=" + ProxyHeaders.quotedIfNeeded(host) }
         headers.add(name: "forwarded", value: forwarded.map { $0 + ", " + element } ?? element)

@@ -50,7 +50,10 @@ struct ProxyEndToEndTests {
                 "response": ["add": ["x-served-by": "gateway"]],
             ]
         ]
-        let gateway = try await TestGateway.start(routes: proxyRoutes(rules), extra: upstreams([upstream.address]))
+        // The test client (127.0.0.1) is a trusted proxy here, so its X-Forwarded-For chain is continued.
+        var extra = upstreams([upstream.address])
+        extra["trusted_proxies"] = ["127.0.0.1"]
+        let gateway = try await TestGateway.start(routes: proxyRoutes(rules), extra: extra)
         let result = try curl(
             gateway, "/api/echo",
             [

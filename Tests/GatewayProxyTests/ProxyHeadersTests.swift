@@ -55,15 +55,17 @@ struct ProxyHeadersTests {
         let head = route(
             .prefix("/api/"),
             request: HeaderRules(set: [HeaderField(name: "host", value: "internal")], remove: ["cookie"])
-        ).upstreamHead(client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid")
+        ).upstreamHead(
+            client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid", trustForwarded: true)
         #expect(head.uri == "/x")
         #expect(head.version == .http1_1)
         let h = head.headers
         #expect(h["connection"].isEmpty && h["keep-alive"].isEmpty && h["x-trace"].isEmpty && h["expect"].isEmpty)
         #expect(h["cookie"].isEmpty)
         #expect(h["host"] == ["internal"])
+        // A trusted peer's chain is continued and its original scheme passed on.
         #expect(h["x-forwarded-for"] == ["198.51.100.1, 198.51.100.2, 2001:db8::1"])
-        #expect(h["x-forwarded-proto"] == ["https"])
+        #expect(h["x-forwarded-proto"] == ["http"])
         #expect(h["x-forwarded-host"] == ["api.example.com"])
         #expect(h["forwarded"] == [#"for=198.51.100.1, for="[2001:db8::1]";proto=https;host=api.example.com"#])
         #expect(h["x-request-id"] == ["rid"])
@@ -71,10 +73,29 @@ struct ProxyHeadersTests {
         #expect(h["accept"] == ["*/*"])
     }
 
+    /// From a peer that is not a trusted proxy, forwarding headers are replaced, not continued.
+    @Test func untrustedPeersCannotForgeForwardingHeaders() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "api.example.com")
+        headers.add(name: "X-Forwarded-For", value: "198.51.100.1")
+        headers.add(name: "Forwarded", value: "for=198.51.100.1")
+        headers.add(name: "X-Forwarded-Proto", value: "http")
+        headers.add(name: "X-Forwarded-Host", value: "evil.example")
+        let client = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/api/x", headers: headers)
+        let h = route(.prefix("/api/")).upstreamHead(
+            client: client, target: "/x", clientIP: "192.0.2.7", scheme: "https", requestID: "rid",
+            trustForwarded: false
+        ).headers
+        #expect(h["x-forwarded-for"] == ["192.0.2.7"])
+        #expect(h["forwarded"] == ["for=192.0.2.7;proto=https;host=api.example.com"])
+        #expect(h["x-forwarded-proto"] == ["https"])
+        #expect(h["x-forwarded-host"] == ["api.example.com"])
+    }
+
     @Test func hostIsAddedForHTTP10Clients() {
         let client = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/", headers: HTTPHeaders())
         let head = route(.prefix("/")).upstreamHead(
-            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r")
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r", trustForwarded: false)
         #expect(head.headers["host"] == ["10.0.0.1:9000"])
         #expect(head.headers["x-forwarded-for"] == ["unknown"])
     }

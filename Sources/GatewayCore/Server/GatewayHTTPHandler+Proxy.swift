@@ -47,7 +47,8 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         }
         let head = proxy.upstreamHead(
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
-            clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID)
+            clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
+            trustForwarded: self.peerIsTrusted(request, context: context))
         var responseRules = proxy.responseRules
         for field in request.rateLimitHeaders {
             responseRules.add.append(HeaderField(name: field.name, value: field.value))

@@ -60,12 +60,21 @@ extension GatewayHTTPHandler {
             self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
         }
         let peer = self.clientAddress!
+        guard self.peerIsTrusted(request, context: context) else { return peer }
+        return ClientAddress.forwardedClient(
+            headers: request.head.headers, peer: peer, trusted: request.state.rateLimits.trustedProxies)
+    }
+
+    /// Whether the peer is in `trusted_proxies`, worked out once per connection and configuration.
+    func peerIsTrusted(_ request: Request, context: ChannelHandlerContext) -> Bool {
+        if self.clientAddress == nil {
+            self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
+        }
         let stores = request.state.rateLimits
         if self.peerTrust?.stores !== stores {
-            self.peerTrust = (stores, ClientAddress.isTrusted(peer, in: stores.trustedProxies))
+            self.peerTrust = (stores, ClientAddress.isTrusted(self.clientAddress!, in: stores.trustedProxies))
         }
-        guard self.peerTrust!.trusted else { return peer }
-        return ClientAddress.forwardedClient(headers: request.head.headers, peer: peer, trusted: stores.trustedProxies)
+        return self.peerTrust!.trusted
     }
 
     /// Matches the path as sent, so parameters reach handlers still percent-encoded
