@@ -279,10 +279,13 @@ struct HealthEndToEndTests {
         #expect(try await metric(gateway, healthy(a)) == 1)
         #expect(try await metric(gateway, healthy(b)) == 1)
         #expect(try await metric(gateway, retries) == 0)
+        let requestsToB = #"gateway_upstream_requests_total{upstream="backend",target="\#(b.address)",code="200"}"#
+        #expect(try await metric(gateway, requestsToB) == 1, "round robin sent one of the two to b")
 
         try gateway.rewrite { $0.merge(gatewayDocument([a], keys)) { $1 } }
         #expect(try await gateway.adminReload().code == 200)
         #expect(try await metric(gateway, healthy(b)) == nil)
+        #expect(try await metric(gateway, requestsToB) == nil, "a removed target's request series go too")
         #expect(try await metric(gateway, healthy(a)) == 1)
         #expect(try await metric(gateway, retries) == 0)
         #expect(b.healthChecks > 0)
@@ -295,6 +298,8 @@ struct HealthEndToEndTests {
         #expect(try await gateway.adminReload().code == 200)
         #expect(try await metric(gateway, healthy(a)) == nil)
         #expect(try await metric(gateway, retries) == nil)
+        let durations = #"gateway_upstream_request_duration_seconds_count{upstream="backend"}"#
+        #expect(try await metric(gateway, durations) == nil)
         await gateway.stop()
         await a.stop()
         await b.stop()

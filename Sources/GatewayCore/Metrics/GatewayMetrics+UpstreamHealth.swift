@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import GatewayConfig
 public import Prometheus
 
@@ -20,8 +21,8 @@ extension GatewayMetrics {
     }
 
     /// Removes the series of upstreams and targets that `old` had and `new`
-    /// has not, after a reload: a removed target's health and ejections, a
-    /// removed upstream's retries.
+    /// has not, after a reload: a removed target's health, ejections and
+    /// request counts; a removed upstream's retries, durations and connections.
     func removeUpstreamHealthSeries(old: [UpstreamConfiguration], new: [UpstreamConfiguration]) {
         let kept = Set(new.flatMap { upstream in upstream.targets.map { "\(upstream.name) \($0.address)" } })
         let keptUpstreams = Set(new.map(\.name))
@@ -33,7 +34,22 @@ extension GatewayMetrics {
             }
             if !keptUpstreams.contains(upstream.name) {
                 self.registry.unregisterCounter(self.upstreamRetries(upstream: upstream.name))
+                self.registry.unregisterDurationHistogram(self.upstreamRequestDuration(upstream: upstream.name))
+                for state in ["idle", "active"] {
+                    self.registry.unregisterGauge(self.upstreamConnections(upstream: upstream.name, state: state))
+                }
             }
+        }
+        let gone = self.upstreamRequestSeries.withLockedValue { series in
+            let gone = series.filter { !kept.contains("\($0.upstream) \($0.target)") }
+            series.subtract(gone)
+            return gone
+        }
+        for series in gone {
+            self.registry.unregisterCounter(
+                self.registry.makeCounter(
+                    descriptor: Self.upstreamRequestsDescriptor,
+                    labels: [("upstream", series.upstream), ("target", series.target), ("code", series.code)]))
         }
     }
 

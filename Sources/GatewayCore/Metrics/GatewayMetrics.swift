@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 public import GatewayProxy
 public import Prometheus
 
@@ -15,6 +16,7 @@ public final class GatewayMetrics: Sendable {
     ]
 
     let connectionsActive: Gauge
+    let upstreamRequestSeries = NIOLockedValueBox<Set<UpstreamRequestSeries>>([])
     let tlsHandshakeDuration: DurationHistogram
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -47,9 +49,23 @@ public final class GatewayMetrics: Sendable {
     // MARK: Upstreams (asked once per label set by each loop's `UpstreamPool`)
 
     public func upstreamRequests(upstream: String, target: String, code: String) -> Counter {
-        self.registry.makeCounter(
+        // Remembered so a reload can remove a removed target's series (see removeUpstreamSeries).
+        self.upstreamRequestSeries.withLockedValue { _ = $0.insert(UpstreamRequestSeries(upstream, target, code)) }
+        return self.registry.makeCounter(
             descriptor: Self.upstreamRequestsDescriptor,
             labels: [("upstream", upstream), ("target", target), ("code", code)])
+    }
+
+    /// The label sets of `gateway_upstream_requests_total` made so far.
+    struct UpstreamRequestSeries: Hashable {
+        let upstream: String
+        let target: String
+        let code: String
+        init(_ upstream: String, _ target: String, _ code: String) {
+            self.upstream = upstream
+            self.target = target
+            self.code = code
+        }
     }
 
     public func upstreamRequestDuration(upstream: String) -> DurationHistogram {
