@@ -28,8 +28,8 @@ struct ReloadEndToEndTests {
         let started = ContinuousClock.now
         let answer = try await gateway.adminReload()
         // The answer comes once every event loop has the new state. The reload takes
-        // milliseconds; the bound is loose because curl runs as a process on a busy CI machine.
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // milliseconds; the bound is loose for a CI machine busy with the other suites.
+        #expect(ContinuousClock.now - started < .seconds(10))
         let fingerprint = gateway.server.configuration.fingerprint
         #expect(answer.code == 200)
         #expect(
