@@ -47,13 +47,28 @@ extension ConfigurationDecoder {
         guard let upstream = object(field, keys: ConfigurationKeys.upstream) else { return nil }
         let targets = decodeTargets(required(upstream, "targets"))
         var scheme = UpstreamScheme.http
-        if let schemeField = upstream.field("scheme"), let text = string(schemeField) {
-            if let known = UpstreamScheme(rawValue: text) {
-                scheme = known
-            } else if text == "https" {
-                report(schemeField.path, "HTTPS upstreams are not supported yet (use \"http\")")
+        var schemeValid = true
+        if let schemeField = upstream.field("scheme") {
+            if let text = string(schemeField) {
+                if let known = UpstreamScheme(rawValue: text) {
+                    scheme = known
+                } else {
+                    report(schemeField.path, "unknown scheme \"\(text)\" (expected \"http\" or \"https\")")
+                    schemeValid = false
+                }
             } else {
-                report(schemeField.path, "unknown scheme \"\(text)\" (expected \"http\")")
+                schemeValid = false
+            }
+        }
+        var tls: UpstreamTLSConfiguration?
+        var tlsValid = true
+        if let tlsField = upstream.field("tls") {
+            if scheme == .https {
+                tls = decodeUpstreamTLS(tlsField)
+                tlsValid = tls != nil
+            } else if schemeValid {
+                report(tlsField.path, "only applies to an upstream with \"scheme\": \"https\"")
+                tlsValid = false
             }
         }
         let connectTimeout = duration(upstream.field("connect_timeout")) ?? UpstreamConfiguration.defaultConnectTimeout
@@ -86,11 +101,36 @@ extension ConfigurationDecoder {
             retries = decodeRetries(field)
             policiesValid = policiesValid && retries != nil
         }
-        guard let targets, policiesValid else { return nil }
+        guard let targets, policiesValid, tlsValid else { return nil }
         return UpstreamConfiguration(
             name: name, targets: targets, scheme: scheme, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
             maxConnectionsPerLoop: maxConnections, loadBalancing: loadBalancing, healthCheck: healthCheck,
-            outlierDetection: outlierDetection, retries: retries)
+            outlierDetection: outlierDetection, retries: retries, tls: tls)
+    }
+
+    /// Every key optional: `"tls": {}` verifies against the system's roots and the target's host.
+    private mutating func decodeUpstreamTLS(_ field: JSONField) -> UpstreamTLSConfiguration? {
+        guard let tls = object(field, keys: ConfigurationKeys.upstreamTLS) else { return nil }
+        let problemsBefore = problems.count
+        var result = UpstreamTLSConfiguration()
+        if let caField = tls.field("ca_file"), let text = string(caField) {
+            if text.isEmpty {
+                report(caField.path, "must not be empty (leave \"ca_file\" out to trust the system's roots)")
+            } else {
+                result.caFile = FilePaths.resolve(text, against: baseDirectory)
+            }
+        }
+        if let verifyField = tls.field("verify"), let value = bool(verifyField) { result.verify = value }
+        if let nameField = tls.field("server_name"), let text = string(nameField) {
+            if HostSyntax.isHostName(Substring(text)) || HostSyntax.isIPv4Literal(Substring(text))
+                || HostSyntax.isIPv6Literal(Substring(text))
+            {
+                result.serverName = text
+            } else {
+                report(nameField.path, "invalid server name \"\(text)\" (expected a host name such as \"api.example.com\")")
+            }
+        }
+        return problems.count == problemsBefore ? result : nil
     }
 
     // MARK: Health checks, outlier detection, retries

@@ -28,8 +28,9 @@ public enum ConfigurationKeys {
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
     public static let upstream = [
         "targets", "scheme", "connect_timeout", "idle_timeout", "max_connections_per_loop", "load_balancing",
-        "health_check", "outlier_detection", "retries",
+        "health_check", "outlier_detection", "retries", "tls",
     ]
+    public static let upstreamTLS = ["ca_file", "verify", "server_name"]
     public static let target = ["address", "weight"]
     public static let healthCheck = [
         "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "expected_status",
@@ -77,5 +78,6 @@ public enum ConfigurationKeys {
         "upstreams{}.health_check": healthCheck,
         "upstreams{}.outlier_detection": outlierDetection,
         "upstreams{}.retries": retries,
+        "upstreams{}.tls": upstreamTLS,
     ]
 }

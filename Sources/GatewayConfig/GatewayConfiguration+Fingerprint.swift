@@ -261,6 +261,15 @@ extension UpstreamConfiguration {
                         ])
                     })),
         ]
+        if let tls {
+            var tlsMembers: [JSONMember] = []
+            if let caFile = tls.caFile { tlsMembers.append(JSONMember(key: "ca_file", value: .string(caFile))) }
+            if let serverName = tls.serverName {
+                tlsMembers.append(JSONMember(key: "server_name", value: .string(serverName)))
+            }
+            tlsMembers.append(JSONMember(key: "verify", value: .bool(tls.verify)))
+            members.append(JSONMember(key: "tls", value: .object(tlsMembers)))
+        }
         return .object(members)
     }
 }

@@ -6,6 +6,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
     /// At least one, without duplicates, in file order.
     public var targets: [UpstreamTargetConfiguration]
     public var scheme: UpstreamScheme
+    /// How HTTPS connections are made: set exactly when `scheme` is `.https`.
+    public var tls: UpstreamTLSConfiguration?
     /// How long opening a TCP connection to a target may take; slower answers 504.
     public var connectTimeout: Duration
     /// How long an unused keep-alive connection stays in the pool.
@@ -30,7 +32,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         loadBalancing: LoadBalancingAlgorithm = .roundRobin,
         healthCheck: HealthCheckConfiguration? = nil,
         outlierDetection: OutlierDetectionConfiguration? = nil,
-        retries: RetryConfiguration? = nil
+        retries: RetryConfiguration? = nil,
+        tls: UpstreamTLSConfiguration? = nil
     ) {
         self.name = name
         self.targets = targets
@@ -42,6 +45,7 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         self.healthCheck = healthCheck
         self.outlierDetection = outlierDetection
         self.retries = retries
+        self.tls = tls ?? (scheme == .https ? UpstreamTLSConfiguration() : nil)
     }
 
     public static let defaultConnectTimeout = Duration.seconds(2)
@@ -66,6 +70,24 @@ public struct UpstreamTargetConfiguration: Sendable, Equatable, Hashable {
 public enum UpstreamScheme: String, Sendable, Equatable, Hashable, CaseIterable {
     /// Plain HTTP/1.1.
     case http
+    /// HTTP/1.1 over TLS (see `UpstreamTLSConfiguration`).
+    case https
+}
+
+/// The `tls` object of an HTTPS upstream.
+public struct UpstreamTLSConfiguration: Sendable, Equatable, Hashable {
+    /// `ca_file`, absolute: the PEM file of CAs trusted for this upstream; nil trusts the system's roots.
+    public var caFile: String?
+    /// `verify`: check the certificate chain and name. Only an explicit `false` turns it off.
+    public var verify: Bool
+    /// `server_name`: sent as SNI and checked against the certificate; nil uses the target's host.
+    public var serverName: String?
+
+    public init(caFile: String? = nil, verify: Bool = true, serverName: String? = nil) {
+        self.caFile = caFile
+        self.verify = verify
+        self.serverName = serverName
+    }
 }
 
 /// How a request picks a target of its upstream.

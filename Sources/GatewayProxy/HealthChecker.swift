@@ -1,5 +1,6 @@
 import GatewayConfig
 import Logging
+import GatewayTLS
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -18,6 +19,10 @@ final class HealthChecker: @unchecked Sendable {
     // @unchecked: the mutable state below is touched only on `eventLoop`.
     private let configuration: HealthCheckConfiguration
     private let connectTimeout: TimeAmount
+    /// An `https` upstream is checked over TLS, verified as its requests are
+    /// (a failed handshake closes the connection: the check fails).
+    private let tlsContext: TLSClientContext?
+    private let tlsServerName: String?
     private let upstream: String
     private let health: UpstreamHealth
     private let eventLoop: any EventLoop
@@ -50,8 +55,11 @@ final class HealthChecker: @unchecked Sendable {
 
     init(
         upstream: String, configuration: HealthCheckConfiguration, connectTimeout: Duration,
-        targets: [UpstreamTarget], health: UpstreamHealth, eventLoop: any EventLoop, logger: Logger
+        targets: [UpstreamTarget], health: UpstreamHealth, eventLoop: any EventLoop, logger: Logger,
+        tlsContext: TLSClientContext? = nil, tlsServerName: String? = nil
     ) {
+        self.tlsContext = tlsContext
+        self.tlsServerName = tlsServerName
         self.upstream = upstream
         self.configuration = configuration
         self.connectTimeout = TimeAmount(min(connectTimeout, configuration.timeout))
@@ -111,11 +119,17 @@ final class HealthChecker: @unchecked Sendable {
         check.onKeptConnection = false
         check.channel = nil
         let index = check.index
+        let tlsContext = self.tlsContext
+        let serverName = self.tlsServerName ?? check.target.host
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSHandler(context: tlsContext, serverHostname: serverName))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(
                         HealthCheckResponseHandler { [self] answer in self.answered(index, from: channel, answer) })

@@ -1,4 +1,5 @@
 public import GatewayConfig
+public import GatewayTLS
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
@@ -20,6 +21,8 @@ public final class UpstreamGroup: Sendable {
     public let configuration: UpstreamConfiguration
     public var name: String { self.configuration.name }
     let targets: [UpstreamTarget]
+    /// The TLS client context of an `https` upstream, built once with the group.
+    let tlsContext: TLSClientContext?
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
     /// Connections open over all loops, so `deinit` only asks loops to retire
     /// pools that hold some (after shutdown the loops are gone and none are open).
@@ -36,9 +39,16 @@ public final class UpstreamGroup: Sendable {
     /// `previous` is the group of the same upstream in the configuration being
     /// replaced, when its configuration differs: its warm connections to targets
     /// kept are adopted.
-    public init(configuration: UpstreamConfiguration, replacing previous: UpstreamGroup? = nil) {
+    public init(
+        configuration: UpstreamConfiguration, replacing previous: UpstreamGroup? = nil,
+        tlsContext: TLSClientContext? = nil
+    ) {
         self.configuration = configuration
-        if let previous, previous.configuration.scheme == configuration.scheme {
+        self.tlsContext = tlsContext
+        // Idle connections carry over only with the same scheme and TLS settings.
+        if let previous, previous.configuration.scheme == configuration.scheme,
+            previous.configuration.tls == configuration.tls
+        {
             // One generation only: what `previous` had not adopted yet stays with it.
             previous.predecessor.withLock { $0 = nil }
             self.predecessor = Mutex(previous)
@@ -61,7 +71,8 @@ public final class UpstreamGroup: Sendable {
         guard let healthCheck = self.configuration.healthCheck else { return }
         let checker = HealthChecker(
             upstream: self.name, configuration: healthCheck, connectTimeout: self.configuration.connectTimeout, targets: self.targets,
-            health: self.health, eventLoop: eventLoopGroup.next(), logger: logger)
+            health: self.health, eventLoop: eventLoopGroup.next(), logger: logger, tlsContext: self.tlsContext,
+            tlsServerName: self.configuration.tls?.serverName)
         self.checker.withLock { $0 = checker }
         checker.start()
     }
@@ -106,7 +117,7 @@ public final class UpstreamGroup: Sendable {
             if let existing = pools[key] { return (existing.value, false) }
             let pool = UpstreamPool(
                 configuration: self.configuration, targets: self.targets, eventLoop: eventLoop, metrics: metrics,
-                openConnections: self.openConnections, health: self.health)
+                openConnections: self.openConnections, health: self.health, tlsContext: self.tlsContext)
             pools[key] = NIOLoopBound(pool, eventLoop: eventLoop)
             return (pool, true)
         }
@@ -142,24 +153,51 @@ public struct UpstreamGroups: Sendable {
     /// `previous` keeps that group (and its pools and connections); one whose
     /// configuration changed gets a new group that adopts the old group's idle
     /// connections to targets it keeps.
+    ///
+    /// An `https` upstream's TLS client context is built here (it reads the CA
+    /// file); one that cannot be built fails the whole compilation.
     public static func compile(_ configurations: [UpstreamConfiguration], reusing previous: UpstreamGroups? = nil)
-        -> UpstreamGroups
+        throws(UpstreamCompileError) -> UpstreamGroups
     {
         var byName: [String: UpstreamGroup] = [:]
+        var problems: [UpstreamCompileError.Problem] = []
         for configuration in configurations {
             if let old = previous?.byName[configuration.name], old.configuration == configuration {
                 byName[configuration.name] = old
-            } else {
-                byName[configuration.name] = UpstreamGroup(
-                    configuration: configuration, replacing: previous?.byName[configuration.name])
+                continue
             }
+            var tlsContext: TLSClientContext?
+            if configuration.scheme == .https {
+                let tls = configuration.tls ?? UpstreamTLSConfiguration()
+                do {
+                    tlsContext = try TLSClientContext(
+                        trustRootsPath: tls.caFile, verifyPeer: tls.verify, applicationProtocols: ["http/1.1"],
+                        handshakeTimeout: TimeAmount(configuration.connectTimeout))
+                } catch {
+                    problems.append(.init(upstream: configuration.name, message: "\(error)"))
+                    continue
+                }
+            }
+            byName[configuration.name] = UpstreamGroup(
+                configuration: configuration, replacing: previous?.byName[configuration.name], tlsContext: tlsContext)
         }
+        guard problems.isEmpty else { throw UpstreamCompileError(problems: problems) }
         return UpstreamGroups(byName: byName)
     }
 
     public init(byName: [String: UpstreamGroup] = [:]) {
         self.byName = byName
     }
+}
+
+/// Upstreams whose TLS client context could not be built (an unreadable `ca_file`, …).
+public struct UpstreamCompileError: Error, Sendable {
+    public struct Problem: Sendable {
+        public let upstream: String
+        public let message: String
+    }
+
+    public let problems: [Problem]
 }
 
 /// One target of an upstream: where to connect, and its metric label.

@@ -1,4 +1,5 @@
 import GatewayConfig
+import GatewayTLS
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -42,6 +43,9 @@ public final class UpstreamPool {
     /// Set when the upstream's configuration went away in a reload.
     private var retired = false
     private let groupOpenConnections: OpenConnectionCount
+    /// Set for an `https` upstream, with the name to send as SNI and verify (nil: each target's host).
+    private let tlsContext: TLSClientContext?
+    private let tlsServerName: String?
 
     typealias Acquired = (Result<UpstreamConnection, UpstreamFailure>) -> Void
 
@@ -54,9 +58,12 @@ public final class UpstreamPool {
 
     init(
         configuration: UpstreamConfiguration, targets: [UpstreamTarget], eventLoop: any EventLoop,
-        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount, health: UpstreamHealth
+        metrics: any UpstreamMetricsSource, openConnections: OpenConnectionCount, health: UpstreamHealth,
+        tlsContext: TLSClientContext? = nil
     ) {
         self.groupOpenConnections = openConnections
+        self.tlsContext = tlsContext
+        self.tlsServerName = configuration.tls?.serverName
         self.health = health
         self.outlierDetection = configuration.outlierDetection
         self.consecutiveFailures = Array(repeating: 0, count: targets.count)
@@ -205,12 +212,24 @@ public final class UpstreamPool {
         self.metrics.activeConnections.increment()
         let connection = UpstreamConnection(target: target, pool: self)
         let handler = NIOLoopBound(connection, eventLoop: self.eventLoop)
+        let destination = self.targets[target]
+        let tls = self.tlsContext.map { context in
+            NIOLoopBound(
+                (context, UpstreamHandshakeGate(promise: self.eventLoop.makePromise())), eventLoop: self.eventLoop)
+        }
+        let serverName = self.tlsServerName ?? destination.host
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        // TLS first: the HTTP codecs above it see plaintext. The gate holds
+                        // back a failed handshake's error and close from the connection.
+                        try sync.addHandler(TLSHandler(context: tls.value.0, serverHostname: serverName))
+                        try sync.addHandler(tls.value.1)
+                    }
                     // Header validation is off: client headers were already checked by the
                     // request parser and configured ones by the config decoder (about 6 % of a
                     // proxied request's CPU, measured with perf).
@@ -218,12 +237,23 @@ public final class UpstreamPool {
                     try sync.addHandler(handler.value)
                 }
             }
-        let destination = self.targets[target]
-        let connected: EventLoopFuture<any Channel>
+        var connected: EventLoopFuture<any Channel>
         if let address = destination.address {
             connected = bootstrap.connect(to: address)
         } else {
             connected = bootstrap.connect(host: destination.host, port: destination.port)
+        }
+        if let tls {
+            // Connected means handshaken: a bad certificate or name is a connect failure.
+            let handshake = tls.value.1.promise.futureResult
+            connected = connected.flatMap { channel in
+                handshake.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
+            // A connect that failed before the handshake began must still complete the gate's promise.
+            connected.whenFailure { error in tls.value.1.promise.fail(error) }
         }
         connected.assumeIsolated().whenComplete { [self] result in
             switch result {
@@ -236,6 +266,8 @@ public final class UpstreamPool {
                 self.metrics.activeConnections.decrement()
                 let failure: UpstreamFailure
                 if let channelError = error as? ChannelError, case .connectTimeout = channelError {
+                    failure = .connectTimeout
+                } else if let tlsError = error as? TLSError, tlsError.kind == .handshakeTimeout {
                     failure = .connectTimeout
                 } else {
                     failure = .connectFailed(String(describing: error))
@@ -365,6 +397,56 @@ public final class UpstreamPool {
             waiter.callback(.failure(.poolExhausted))
         }
     }
+}
+
+/// Between `TLSHandler` and the HTTP codecs of an HTTPS upstream connection:
+/// completes `promise` when the handshake does, and until then keeps errors and
+/// the close from the `UpstreamConnection` above (the pool counts a failed
+/// handshake as a failed connect, not as a connection that closed).
+final class UpstreamHandshakeGate: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let promise: EventLoopPromise<Void>
+    private var open = false
+    private var failure: (any Error)?
+
+    init(promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !self.open, let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.open = true
+            self.promise.succeed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard self.open else {
+            if self.failure == nil { self.failure = error }
+            context.close(promise: nil)
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard self.open else {
+            self.promise.fail(self.failure ?? HandshakeNotCompleted())
+            return
+        }
+        context.fireChannelInactive()
+    }
+}
+
+struct HandshakeNotCompleted: Error, CustomStringConvertible {
+    var description: String { "connection closed before the TLS handshake completed" }
 }
 
 /// Why a request got no (complete) response from its upstream.

@@ -275,6 +275,73 @@ struct ProxyEndToEndTests {
         await upstream.stop()
     }
 
+    @Test func httpsUpstreamIsVerifiedAgainstItsCAAndName() async throws {
+        let certificates = try ProxyTestUpstream.makeTLSCertificates()
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let upstream = try await ProxyTestUpstream.start(tls: certificates.context)
+        func answer(_ tls: [String: Any]?) async throws -> (code: Int, body: String, second: Int) {
+            var extra: [String: Any] = ["scheme": "https"]
+            if let tls { extra["tls"] = tls }
+            let gateway = try await TestGateway.start(
+                routes: proxyRoutes(), extra: upstreams([upstream.address], extra))
+            let result = try run(
+                "/usr/bin/curl",
+                [
+                    "-sS", "--cacert", gateway.caPath, "-H", "x-request-id: r-tls",
+                    "-w", "\n%{http_code}\n", gateway.url("/api/x"), gateway.url("/items/1"),
+                ])
+            await gateway.stop()
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            try #require(lines.count == 4, "curl: \(result.stdout) \(result.stderr)")
+            return (Int(lines[1]) ?? 0, lines[0], Int(lines[3]) ?? 0)
+        }
+        // Trusted CA, name from the target (127.0.0.1, an IP SAN): proxied over TLS.
+        let trusted = try await answer(["ca_file": certificates.caPath])
+        #expect(trusted.code == 200)
+        #expect(try json(trusted.body)["uri"] as? String == "/x")
+        // The system's roots do not know the development CA: 502, and the client connection survives.
+        let untrusted = try await answer(nil)
+        #expect(untrusted.code == 502)
+        #expect(
+            untrusted.body
+                == #"{"error":{"status":502,"code":"bad_gateway","message":"The upstream could not be reached.","request_id":"r-tls"}}"#
+        )
+        #expect(untrusted.second == 200)
+        // Verification off: accepted whatever the chain.
+        #expect(try await answer(["verify": false]).code == 200)
+        // A name the certificate does not carry: 502.
+        let wrongName = try await answer(["ca_file": certificates.caPath, "server_name": "api.example.com"])
+        #expect(wrongName.code == 502)
+        #expect(wrongName.second == 200)
+        // A name it carries, sent as SNI and checked instead of the IP.
+        #expect(try await answer(["ca_file": certificates.caPath, "server_name": "localhost"]).code == 200)
+        #expect(upstream.requests == 3)
+        await upstream.stop()
+    }
+
+    @Test func httpsUpstreamIsHealthCheckedOverTLS() async throws {
+        let certificates = try ProxyTestUpstream.makeTLSCertificates()
+        defer { try? FileManager.default.removeItem(at: certificates.directory) }
+        let upstream = try await ProxyTestUpstream.start(tls: certificates.context)
+        let gateway = try await TestGateway.start(
+            routes: proxyRoutes(),
+            extra: upstreams(
+                [upstream.address],
+                [
+                    "scheme": "https", "tls": ["ca_file": certificates.caPath],
+                    "health_check": ["path": "/healthz", "interval": "50ms"],
+                ]))
+        var checked = false
+        for _ in 0..<100 where !checked {
+            checked = upstream.healthChecks >= 2
+            if !checked { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(checked, "the checks reach the upstream over TLS")
+        #expect(try curl(gateway, "/api/x").code == 200)
+        await gateway.stop()
+        await upstream.stop()
+    }
+
     @Test func upstreamMetricsAreExported() async throws {
         let upstream = try await ProxyTestUpstream.start()
         let gateway = try await TestGateway.start(routes: proxyRoutes(), extra: upstreams([upstream.address]))

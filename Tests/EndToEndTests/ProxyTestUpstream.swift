@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTLS
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -66,7 +67,8 @@ final class ProxyTestUpstream: @unchecked Sendable {
         set { self.stats.forcedStatus = newValue }
     }
 
-    static func start(name: String = "a") async throws -> ProxyTestUpstream {
+    /// With `tls`, the upstream speaks HTTPS (see `makeTLSCertificates`).
+    static func start(name: String = "a", tls: TLSServerContext? = nil) async throws -> ProxyTestUpstream {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let stats = Stats()
         let channel = try await ServerBootstrap(group: group)
@@ -74,6 +76,7 @@ final class ProxyTestUpstream: @unchecked Sendable {
             .childChannelInitializer { channel in
                 let id = stats.connected()
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         Handler(name: name, connection: id, stats: stats))
@@ -108,6 +111,24 @@ final class ProxyTestUpstream: @unchecked Sendable {
     func stop() async {
         try? await self.channel.close()
         try? await self.group.shutdownGracefully()
+    }
+
+    /// A development CA and a leaf for localhost and 127.0.0.1 in a new temporary
+    /// directory (remove it when done), and a server context serving the leaf.
+    static func makeTLSCertificates() throws -> (directory: URL, caPath: String, context: TLSServerContext) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upstream-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let caPath = directory.appendingPathComponent("ca.pem").path
+        let certificatePath = directory.appendingPathComponent("leaf.pem").path
+        let keyPath = directory.appendingPathComponent("leaf-key.pem").path
+        try DevelopmentCertificates.ensure(
+            caCertificatePath: caPath, caKeyPath: directory.appendingPathComponent("ca-key.pem").path,
+            certificatePath: certificatePath, keyPath: keyPath, hostnames: ["localhost"], ipAddresses: ["127.0.0.1"])
+        let context = try TLSServerContext(
+            configuration: TLSServerConfiguration(certificates: [
+                TLSCertificateSource(name: "upstream", certificatePath: certificatePath, keyPath: keyPath)
+            ]))
+        return (directory, caPath, context)
     }
 
     /// A port nothing listens on (bound, then closed).

@@ -95,6 +95,54 @@ struct UpstreamConfigurationTests {
             ])
     }
 
+    @Test func httpsUpstream() throws {
+        let configuration = try load(
+            document(
+                upstreams: #"""
+                    {"plain": {"targets": [{"address": "127.0.0.1:9000"}], "scheme": "https"},
+                     "pinned": {"targets": [{"address": "10.0.0.5:443"}], "scheme": "https",
+                                "tls": {"ca_file": "certs/ca.pem", "server_name": "api.internal", "verify": true}},
+                     "lax": {"targets": [{"address": "10.0.0.6:443"}], "scheme": "https", "tls": {"verify": false}}}
+                    """#))
+        let byName = Dictionary(uniqueKeysWithValues: configuration.upstreams.map { ($0.name, $0) })
+        #expect(byName["plain"]?.scheme == .https)
+        #expect(byName["plain"]?.tls == UpstreamTLSConfiguration())
+        #expect(
+            byName["pinned"]?.tls
+                == UpstreamTLSConfiguration(caFile: "/etc/gateway/certs/ca.pem", serverName: "api.internal"))
+        #expect(byName["lax"]?.tls == UpstreamTLSConfiguration(verify: false))
+        // Plain HTTP upstreams carry no TLS settings.
+        #expect(try load(document(upstreams: backend)).upstreams[0].tls == nil)
+        // The TLS settings are part of the fingerprint.
+        let verified = try load(
+            document(upstreams: #"{"b": {"targets": [{"address": "127.0.0.1:1"}], "scheme": "https"}}"#))
+        let unverified = try load(
+            document(
+                upstreams: #"{"b": {"targets": [{"address": "127.0.0.1:1"}], "scheme": "https", "tls": {"verify": false}}}"#
+            ))
+        #expect(verified.fingerprint != unverified.fingerprint)
+    }
+
+    @Test func httpsUpstreamProblems() {
+        #expect(
+            problems(
+                of: document(
+                    upstreams: #"""
+                        {"a": {"targets": [{"address": "127.0.0.1:1"}], "tls": {"verify": false}},
+                         "b": {"targets": [{"address": "127.0.0.1:1"}], "scheme": "https",
+                               "tls": {"ca_file": "", "verify": "no", "server_name": "bad name", "sni": "x"}},
+                         "c": {"targets": [{"address": "127.0.0.1:1"}], "scheme": "https", "tls": []}}
+                        """#))
+                == [
+                    #"upstreams.a.tls: only applies to an upstream with "scheme": "https""#,
+                    "upstreams.b.tls.sni: unknown key (known keys: ca_file, verify, server_name)",
+                    #"upstreams.b.tls.ca_file: must not be empty (leave "ca_file" out to trust the system's roots)"#,
+                    "upstreams.b.tls.verify: expected a boolean (true or false)",
+                    #"upstreams.b.tls.server_name: invalid server name "bad name" (expected a host name such as "api.example.com")"#,
+                    "upstreams.c.tls: expected an object",
+                ])
+    }
+
     @Test func upstreamProblems() {
         #expect(
             problems(
@@ -111,7 +159,6 @@ struct UpstreamConfigurationTests {
                 == [
                     #"upstreams["bad name"]: invalid name "bad name" (use only letters, digits, "_", "." and "-")"#,
                     "upstreams.b.targets: must contain at least one target",
-                    #"upstreams.b.scheme: HTTPS upstreams are not supported yet (use "http")"#,
                     "upstreams.c.targets[0].address: port 0 cannot be connected to; give the target's port",
                     #"upstreams.c.targets[1].address: expected host:port (e.g. "0.0.0.0:8443" or "[::1]:8443"), got "nope""#,
                     "upstreams.c.targets[2].address: required",
@@ -121,7 +168,7 @@ struct UpstreamConfigurationTests {
                     #"upstreams.c.load_balancing: unknown load balancing "random" (expected "round_robin" or "least_request")"#,
                     #"upstreams.d.targets[1].wieght: unknown key (did you mean "weight"?)"#,
                     #"upstreams.d.targets[1].address: duplicate target "10.0.0.1:80" (also upstreams.d.targets[0])"#,
-                    #"upstreams.d.scheme: unknown scheme "ftp" (expected "http")"#,
+                    #"upstreams.d.scheme: unknown scheme "ftp" (expected "http" or "https")"#,
                     "upstreams.e: expected an object",
                 ])
         #expect(problems(of: document(upstreams: "[]")) == ["upstreams: expected an object (upstream name → upstream)"])

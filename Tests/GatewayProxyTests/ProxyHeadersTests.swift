@@ -147,41 +147,41 @@ struct ProxyHeadersTests {
         #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: false, allocator: allocator)) == "0\r\n\r\n")
     }
 
-    @Test func groupsAreReusedWhenUnchanged() {
+    @Test func groupsAreReusedWhenUnchanged() throws {
         let a = UpstreamConfiguration(
             name: "a",
             targets: [UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: 1))])
         var b = a
         b.name = "b"
-        let first = UpstreamGroups.compile([a, b])
+        let first = try UpstreamGroups.compile([a, b])
         var changed = b
         changed.maxConnectionsPerLoop = 1
-        let second = UpstreamGroups.compile([a, changed], reusing: first)
+        let second = try UpstreamGroups.compile([a, changed], reusing: first)
         #expect(second.byName["a"] === first.byName["a"])
         #expect(second.byName["b"] !== first.byName["b"])
     }
 
-    @Test func changedGroupRefersToTheOneItReplacesForOneGeneration() {
+    @Test func changedGroupRefersToTheOneItReplacesForOneGeneration() throws {
         func target(_ port: Int) -> UpstreamTargetConfiguration {
             UpstreamTargetConfiguration(address: SocketAddressConfiguration(host: "10.0.0.1", port: port))
         }
         let one = UpstreamConfiguration(name: "a", targets: [target(1)])
         var two = one
         two.targets.append(target(2))
-        let first = UpstreamGroups.compile([one])
+        let first = try UpstreamGroups.compile([one])
         #expect(first.byName["a"]?.replacedGroup == nil)
-        let second = UpstreamGroups.compile([two], reusing: first)
+        let second = try UpstreamGroups.compile([two], reusing: first)
         // A target added: a new group, which adopts the old group's idle connections to 10.0.0.1:1.
         #expect(second.byName["a"] !== first.byName["a"])
         #expect(second.byName["a"]?.replacedGroup === first.byName["a"])
         // Replaced again before adopting: only the latest predecessor is kept, no chain.
         var three = two
         three.targets.removeFirst()
-        let third = UpstreamGroups.compile([three], reusing: second)
+        let third = try UpstreamGroups.compile([three], reusing: second)
         #expect(third.byName["a"]?.replacedGroup === second.byName["a"])
         #expect(second.byName["a"]?.replacedGroup == nil)
         // Unchanged: the same group.
-        let fourth = UpstreamGroups.compile([three], reusing: third)
+        let fourth = try UpstreamGroups.compile([three], reusing: third)
         #expect(fourth.byName["a"] === third.byName["a"])
     }
 }

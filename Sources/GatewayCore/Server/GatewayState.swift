@@ -35,7 +35,15 @@ public final class GatewayState: Sendable {
     ) throws {
         self.configuration = configuration
         // MARK: Upstreams
-        let upstreamGroups = UpstreamGroups.compile(configuration.upstreams, reusing: previous?.upstreamGroups)
+        let upstreamGroups: UpstreamGroups
+        do {
+            upstreamGroups = try UpstreamGroups.compile(configuration.upstreams, reusing: previous?.upstreamGroups)
+        } catch {
+            throw GatewayStateError(
+                problems: error.problems.map {
+                    ConfigurationProblem(path: "upstreams.\($0.upstream).tls", message: $0.message)
+                })
+        }
         let upstreams = configuration.upstreams.map { upstreamGroups.byName[$0.name]! }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
         self.upstreamGroups = upstreamGroups
