@@ -101,11 +101,48 @@ extension ConfigurationDecoder {
             retries = decodeRetries(field)
             policiesValid = policiesValid && retries != nil
         }
-        guard let targets, policiesValid, tlsValid else { return nil }
+        var hashOn = HashKeySource.clientIP
+        var hashValid = true
+        let hashField = upstream.field("hash_on")
+        let headerField = upstream.field("hash_header")
+        if loadBalancing != .consistentHash {
+            for field in [hashField, headerField].compactMap({ $0 }) {
+                report(field.path, "only applies with \"load_balancing\": \"consistent_hash\"")
+                hashValid = false
+            }
+        } else {
+            switch hashField.map({ string($0) }) {
+            case .none, .some("client_ip"?):
+                if let headerField {
+                    report(headerField.path, "only applies with \"hash_on\": \"header\"")
+                    hashValid = false
+                }
+            case .some("header"?):
+                if let headerField, let name = string(headerField) {
+                    if name.isEmpty || !name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) {
+                        report(headerField.path, "invalid header name \"\(name)\"")
+                        hashValid = false
+                    } else {
+                        hashOn = .header(name)
+                    }
+                } else if headerField == nil {
+                    report(upstream.path.appending(key: "hash_header"), "required with \"hash_on\": \"header\"")
+                    hashValid = false
+                } else {
+                    hashValid = false
+                }
+            case .some(let other?):
+                report(hashField!.path, "unknown hash key \"\(other)\" (expected \"client_ip\" or \"header\")")
+                hashValid = false
+            case .some(nil):
+                hashValid = false
+            }
+        }
+        guard let targets, policiesValid, tlsValid, hashValid else { return nil }
         return UpstreamConfiguration(
             name: name, targets: targets, scheme: scheme, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
             maxConnectionsPerLoop: maxConnections, loadBalancing: loadBalancing, healthCheck: healthCheck,
-            outlierDetection: outlierDetection, retries: retries, tls: tls)
+            outlierDetection: outlierDetection, retries: retries, tls: tls, hashOn: hashOn)
     }
 
     /// Every key optional: `"tls": {}` verifies against the system's roots and the target's host.

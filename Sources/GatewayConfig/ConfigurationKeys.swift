@@ -28,6 +28,7 @@ public enum ConfigurationKeys {
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
     public static let upstream = [
         "targets", "scheme", "connect_timeout", "idle_timeout", "max_connections_per_loop", "load_balancing",
+        "hash_on", "hash_header",
         "health_check", "outlier_detection", "retries", "tls",
     ]
     public static let upstreamTLS = ["ca_file", "verify", "server_name"]

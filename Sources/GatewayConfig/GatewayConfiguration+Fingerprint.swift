@@ -249,6 +249,15 @@ extension UpstreamConfiguration {
             members.append(JSONMember(key: "outlier_detection", value: outlierDetection.canonicalValue))
         }
         if let retries { members.append(JSONMember(key: "retries", value: retries.canonicalValue)) }
+        if loadBalancing == .consistentHash {
+            switch hashOn {
+            case .clientIP:
+                members.append(JSONMember(key: "hash_on", value: .string("client_ip")))
+            case .header(let name):
+                members.append(JSONMember(key: "hash_header", value: .string(name)))
+                members.append(JSONMember(key: "hash_on", value: .string("header")))
+            }
+        }
         members += [
             JSONMember(key: "scheme", value: .string(scheme.rawValue)),
             JSONMember(

@@ -21,6 +21,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
     public var outlierDetection: OutlierDetectionConfiguration?
     /// Retries against another target: nil when the upstream has no `retries`.
     public var retries: RetryConfiguration?
+    /// What `consistent_hash` hashes (`hash_on`, `hash_header`); client IP by default.
+    public var hashOn: HashKeySource
 
     public init(
         name: String,
@@ -33,7 +35,8 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         healthCheck: HealthCheckConfiguration? = nil,
         outlierDetection: OutlierDetectionConfiguration? = nil,
         retries: RetryConfiguration? = nil,
-        tls: UpstreamTLSConfiguration? = nil
+        tls: UpstreamTLSConfiguration? = nil,
+        hashOn: HashKeySource = .clientIP
     ) {
         self.name = name
         self.targets = targets
@@ -45,6 +48,7 @@ public struct UpstreamConfiguration: Sendable, Equatable, Hashable {
         self.healthCheck = healthCheck
         self.outlierDetection = outlierDetection
         self.retries = retries
+        self.hashOn = hashOn
         self.tls = tls ?? (scheme == .https ? UpstreamTLSConfiguration() : nil)
     }
 
@@ -96,6 +100,17 @@ public enum LoadBalancingAlgorithm: String, Sendable, Equatable, Hashable, CaseI
     case roundRobin = "round_robin"
     /// Power of two choices: of two random targets, the one with fewer requests in flight per weight.
     case leastRequest = "least_request"
+    /// A ring of weighted virtual nodes: one key (`hash_on`) always reaches the same target while it
+    /// is in rotation, and removing a target moves only its own keys.
+    case consistentHash = "consistent_hash"
+}
+
+/// What `consistent_hash` hashes.
+public enum HashKeySource: Sendable, Equatable, Hashable {
+    /// The client's IP (the peer, or with a trusted proxy the client it names).
+    case clientIP
+    /// A request header's value; a request without it is balanced round robin.
+    case header(String)
 }
 
 /// What a route does with a request it matched when it proxies: the `upstream`

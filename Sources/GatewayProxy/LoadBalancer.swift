@@ -26,7 +26,8 @@ struct LoadBalancer {
     mutating func pick(inFlight: [Int]) -> Int {
         if self.weights.count == 1 { return 0 }
         switch self.algorithm {
-        case .roundRobin:
+        case .roundRobin, .consistentHash:
+            // consistent_hash without a key (no header) is balanced round robin.
             return self.pickRoundRobin()
         case .leastRequest:
             return self.pickLeastRequest(inFlight: inFlight)
@@ -43,7 +44,7 @@ struct LoadBalancer {
         for index in self.weights.indices where eligible(index) { candidates.append(index) }
         guard candidates.count > 1 else { return candidates.first }
         switch self.algorithm {
-        case .roundRobin:
+        case .roundRobin, .consistentHash:
             var best = candidates[0]
             var total = 0
             for index in candidates {
@@ -88,5 +89,59 @@ struct LoadBalancer {
         let b = (inFlight[second] + 1) * self.weights[first]
         if a != b { return a < b ? first : second }
         return self.weights[first] >= self.weights[second] ? first : second
+    }
+}
+
+/// The consistent-hash ring of an upstream: 100 virtual nodes per unit of
+/// weight, placed by a stable hash of the target's `host:port` (not Swift's
+/// per-process `Hasher`), so every gateway process maps a key to the same
+/// target and removing a target moves only the keys that were on it.
+public struct HashRing: Sendable {
+    private let points: [(point: UInt64, target: Int)]
+    private let targetCount: Int
+
+    static let virtualNodesPerWeight = 100
+
+    init(labels: [String], weights: [Int]) {
+        var points: [(UInt64, Int)] = []
+        for (target, label) in labels.enumerated() {
+            for replica in 0..<(weights[target] * Self.virtualNodesPerWeight) {
+                points.append((Self.hash(label + "#" + String(replica)), target))
+            }
+        }
+        self.points = points.sorted { $0.0 < $1.0 }
+        self.targetCount = labels.count
+    }
+
+    /// The target owning `key`: the first point at or after the key's hash,
+    /// walking on past targets that are not `eligible`; nil when none is.
+    func target(for key: UInt64, where eligible: (Int) -> Bool = { _ in true }) -> Int? {
+        guard !self.points.isEmpty else { return nil }
+        var low = 0
+        var high = self.points.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self.points[middle].point < key { low = middle + 1 } else { high = middle }
+        }
+        var seen = Set<Int>()
+        for offset in 0..<self.points.count {
+            let target = self.points[(low + offset) % self.points.count].target
+            if eligible(target) { return target }
+            seen.insert(target)
+            if seen.count == self.targetCount { return nil }
+        }
+        return nil
+    }
+
+    /// FNV-1a 64 with a final mix (splitmix64's), stable across processes and runs.
+    public static func hash(_ text: some StringProtocol) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01B3
+        }
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
     }
 }

@@ -75,12 +75,15 @@ public final class UpstreamExchange {
     private let startedAt = NIODeadline.now()
     private var attemptStartedAt = NIODeadline.now()
     private var lastUpstreamActivity = NIODeadline.now()
+    private let hashKey: UInt64?
     private var timer: Scheduled<Void>?
 
+    /// `hashKey`: the request's `consistent_hash` key (`HashRing.hash` of the client IP or header), if any.
     public init(
         pool: UpstreamPool, head: HTTPRequestHead, requestTimeout: TimeAmount,
-        delegate: any UpstreamExchangeDelegate
+        delegate: any UpstreamExchangeDelegate, hashKey: UInt64? = nil
     ) {
+        self.hashKey = hashKey
         self.pool = pool
         self.head = head
         self.requestTimeout = requestTimeout
@@ -104,7 +107,7 @@ public final class UpstreamExchange {
     /// checks the delegate hears `noHealthyTarget` before this returns.
     public func start() {
         self.pool.retryBudget?.recordRequest(now: self.startedAt)
-        guard let target = self.pool.pickTarget() else {
+        guard let target = self.pool.pickTarget(hashKey: self.hashKey) else {
             self.fail(.noHealthyTarget)
             return
         }
@@ -317,7 +320,7 @@ public final class UpstreamExchange {
         self.timer = nil
         self.status = 0
         self.responseKeepAlive = false
-        guard let next = self.pool.pickTarget(excluding: self.tried) else {
+        guard let next = self.pool.pickTarget(excluding: self.tried, hashKey: self.hashKey) else {
             self.fail(.noHealthyTarget)
             return
         }

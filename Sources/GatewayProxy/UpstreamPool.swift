@@ -22,6 +22,8 @@ public final class UpstreamPool {
     private let idleTimeout: TimeAmount
     private let maxConnections: Int
     private var balancer: LoadBalancer
+    /// The `consistent_hash` ring; nil for the other algorithms.
+    private let ring: HashRing?
     var metrics: UpstreamPoolMetrics
     /// Shared with the group's other pools and its health checker.
     let health: UpstreamHealth
@@ -78,6 +80,9 @@ public final class UpstreamPool {
         self.idleTimeout = TimeAmount(configuration.idleTimeout)
         self.maxConnections = configuration.maxConnectionsPerLoop
         self.balancer = LoadBalancer(weights: targets.map(\.weight), algorithm: configuration.loadBalancing)
+        self.ring =
+            configuration.loadBalancing == .consistentHash
+            ? HashRing(labels: targets.map(\.label), weights: targets.map(\.weight)) : nil
         self.metrics = UpstreamPoolMetrics(
             source: metrics, upstream: configuration.name, targetNames: targets.map(\.label))
         self.idle = Array(repeating: [], count: targets.count)
@@ -95,7 +100,14 @@ public final class UpstreamPool {
     /// outlier detection only), the pick ignores ejection rather than refuse
     /// everything, as Envoy does below its panic threshold: ejection is a guess
     /// from past requests, a failed check is a fresh answer.
-    func pickTarget(excluding tried: [Int] = []) -> Int? {
+    func pickTarget(excluding tried: [Int] = [], hashKey: UInt64? = nil) -> Int? {
+        if let ring = self.ring, let hashKey {
+            // The key's owner while it is in rotation; else the next owner on the ring.
+            let health = self.health
+            return ring.target(for: hashKey) { health.isInRotation($0) && !tried.contains($0) }
+                ?? ring.target(for: hashKey) { health.passesChecks($0) && !tried.contains($0) }
+                ?? ring.target(for: hashKey, where: health.passesChecks)
+        }
         if tried.isEmpty, self.health.allInRotation {
             return self.balancer.pick(inFlight: self.inFlight)
         }

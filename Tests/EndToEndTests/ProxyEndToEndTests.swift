@@ -129,6 +129,49 @@ struct ProxyEndToEndTests {
         await b.stop()
     }
 
+    /// `consistent_hash` on a header: each user always reaches the same target, and users spread.
+    @Test func consistentHashKeepsEachKeyOnOneTarget() async throws {
+        let a = try await ProxyTestUpstream.start(name: "a")
+        let b = try await ProxyTestUpstream.start(name: "b")
+        let gateway = try await TestGateway.start(
+            routes: proxyRoutes(),
+            extra: [
+                "upstreams": [
+                    "backend": [
+                        "targets": [["address": a.address], ["address": b.address]],
+                        "load_balancing": "consistent_hash", "hash_on": "header", "hash_header": "X-User",
+                    ]
+                ]
+            ])
+        var served: [String: Set<String>] = [:]
+        for round in 0..<3 {
+            // `--next` starts a new set of options, so each request carries its own X-User.
+            var arguments: [String] = []
+            for user in 0..<20 {
+                if user > 0 { arguments.append("--next") }
+                arguments += [
+                    "-sS", "--cacert", gateway.caPath, "-H", "X-User: user-\(user)",
+                    gateway.url("/api/echo?u=\(user)&r=\(round)"), "-w", "\n",
+                ]
+            }
+            let command = arguments
+            let output = try await offThePool { try run("/usr/bin/curl", command).stdout }
+            for line in output.split(separator: "\n") where line.hasPrefix("{") {
+                let answer = try json(String(line))
+                let uri = try #require(answer["uri"] as? String)
+                let user = String(uri.split(separator: "u=")[1].prefix { $0 != "&" })
+                served[user, default: []].insert(try #require(answer["upstream"] as? String))
+            }
+        }
+        #expect(served.count == 20)
+        #expect(served.values.allSatisfy { $0.count == 1 }, "each user on one target: \(served)")
+        let perTarget = Dictionary(grouping: served.values.compactMap(\.first), by: { $0 }).mapValues(\.count)
+        #expect((perTarget["a"] ?? 0) >= 3 && (perTarget["b"] ?? 0) >= 3, "users spread: \(perTarget)")
+        await gateway.stop()
+        await a.stop()
+        await b.stop()
+    }
+
     @Test func leastRequestSpreadsOverTargets() async throws {
         let a = try await ProxyTestUpstream.start(name: "a")
         let b = try await ProxyTestUpstream.start(name: "b")

@@ -143,6 +143,36 @@ struct UpstreamConfigurationTests {
                 ])
     }
 
+    @Test func consistentHashKeys() throws {
+        let byHeader = try load(
+            document(
+                upstreams: #"""
+                    {"a": {"targets": [{"address": "127.0.0.1:1"}], "load_balancing": "consistent_hash",
+                           "hash_on": "header", "hash_header": "X-User"},
+                     "b": {"targets": [{"address": "127.0.0.1:2"}], "load_balancing": "consistent_hash"}}
+                    """#))
+        #expect(byHeader.upstreams[0].hashOn == .header("X-User"))
+        #expect(byHeader.upstreams[1].hashOn == .clientIP)
+        #expect(
+            problems(
+                of: document(
+                    upstreams: #"""
+                        {"a": {"targets": [{"address": "127.0.0.1:1"}], "hash_on": "client_ip"},
+                         "b": {"targets": [{"address": "127.0.0.1:2"}], "load_balancing": "consistent_hash",
+                               "hash_on": "header"},
+                         "c": {"targets": [{"address": "127.0.0.1:3"}], "load_balancing": "consistent_hash",
+                               "hash_on": "cookie"},
+                         "d": {"targets": [{"address": "127.0.0.1:4"}], "load_balancing": "consistent_hash",
+                               "hash_header": "X-User"}}
+                        """#))
+                == [
+                    #"upstreams.a.hash_on: only applies with "load_balancing": "consistent_hash""#,
+                    #"upstreams.b.hash_header: required with "hash_on": "header""#,
+                    #"upstreams.c.hash_on: unknown hash key "cookie" (expected "client_ip" or "header")"#,
+                    #"upstreams.d.hash_header: only applies with "hash_on": "header""#,
+                ])
+    }
+
     @Test func upstreamProblems() {
         #expect(
             problems(
@@ -165,7 +195,7 @@ struct UpstreamConfigurationTests {
                     "upstreams.c.targets[2].weight: must be at least 1",
                     #"upstreams.c.connect_timeout: invalid duration "2" (expected a number and a unit ms, s, m or h, e.g. "250ms", "1.5s", "2m")"#,
                     "upstreams.c.max_connections_per_loop: must be at least 1",
-                    #"upstreams.c.load_balancing: unknown load balancing "random" (expected "round_robin" or "least_request")"#,
+                    #"upstreams.c.load_balancing: unknown load balancing "random" (expected "round_robin" or "least_request" or "consistent_hash")"#,
                     #"upstreams.d.targets[1].wieght: unknown key (did you mean "weight"?)"#,
                     #"upstreams.d.targets[1].address: duplicate target "10.0.0.1:80" (also upstreams.d.targets[0])"#,
                     #"upstreams.d.scheme: unknown scheme "ftp" (expected "http" or "https")"#,

@@ -56,10 +56,26 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let proxied = ProxiedRequest(requestID: requestID, responseRules: responseRules)
         let exchange = UpstreamExchange(
             pool: self.pool(for: proxy, state: request.state, context: context), head: head,
-            requestTimeout: proxy.requestTimeout, delegate: self)
+            requestTimeout: proxy.requestTimeout, delegate: self,
+            hashKey: self.consistentHashKey(request, upstream: proxy.group.configuration, context: context))
         proxied.exchange = exchange
         self.state = .proxying(request, proxied)
         exchange.start()
+    }
+
+    /// The request's key for a `consistent_hash` upstream: the client IP (trusted
+    /// proxies honoured) or a header's value; nil for other upstreams or a
+    /// request without the header (which is then balanced round robin).
+    func consistentHashKey(
+        _ request: Request, upstream: UpstreamConfiguration, context: ChannelHandlerContext
+    ) -> UInt64? {
+        guard upstream.loadBalancing == .consistentHash else { return nil }
+        switch upstream.hashOn {
+        case .clientIP:
+            return HashRing.hash(self.rateLimitClientIP(request, context: context))
+        case .header(let name):
+            return request.head.headers.first(name: name).map { HashRing.hash($0) }
+        }
     }
 
     /// This loop's pool for the route's upstream, kept per connection so the
