@@ -9,7 +9,8 @@ public enum ProxyHeaders {
     ]
 
     enum Kind {
-        case hopByHop, expect, host, forwardedFor, forwardedProto, forwardedHost, forwarded, requestID, other
+        case hopByHop, expect, host, forwardedFor, forwardedProto, forwardedHost, forwarded, requestID, traceparent,
+            tracestate, other
     }
 
     /// What a request field is to the proxy; compares without allocating for the common names.
@@ -25,6 +26,8 @@ public enum ProxyHeaders {
         case 10:
             if name.caseInsensitiveEquals("connection") { return .hopByHop }
             if name.caseInsensitiveEquals("keep-alive") { return .hopByHop }
+            if name.caseInsensitiveEquals("tracestate") { return .tracestate }
+        case 11: if name.caseInsensitiveEquals("traceparent") { return .traceparent }
         case 12: if name.caseInsensitiveEquals("x-request-id") { return .requestID }
         case 15: if name.caseInsensitiveEquals("x-forwarded-for") { return .forwardedFor }
         case 16:

@@ -68,10 +68,13 @@ public struct ProxyRoute: Sendable {
     /// then are its `X-Forwarded-For`/`Forwarded` chains continued and its
     /// `X-Forwarded-Proto`/`-Host` passed on; from anyone else they are replaced,
     /// so a client cannot forge them (as Traefik's `forwardedHeaders.trustedIPs`).
+    /// `traceparent`: the client's when valid (then its `tracestate` goes on too),
+    /// else a new trace (`TraceContext.start`) and no `tracestate`.
     public func upstreamHead(
         client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String,
-        trustForwarded: Bool
+        trustForwarded: Bool, traceparent: String
     ) -> HTTPRequestHead {
+        let continuesTrace = head.headers.first(name: "traceparent") == traceparent
         let dropped = ProxyHeaders.connectionTokens(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 6)
@@ -86,8 +89,10 @@ public struct ProxyRoute: Sendable {
             case .hopByHop:
                 if name.caseInsensitiveEquals("transfer-encoding") { chunked = true }
                 continue
-            case .expect, .requestID:
+            case .expect, .requestID, .traceparent:
                 continue
+            case .tracestate:
+                if !continuesTrace { continue }
             case .forwardedHost:
                 if trustForwarded && forwardedHost == nil { forwardedHost = value }
                 continue
@@ -116,6 +121,7 @@ public struct ProxyRoute: Sendable {
         if let host { element += ";host=" + ProxyHeaders.quotedIfNeeded(host) }
         headers.add(name: "forwarded", value: forwarded.map { $0 + ", " + element } ?? element)
         headers.add(name: "x-request-id", value: requestID)
+        headers.add(name: "traceparent", value: traceparent)
         // NIO's encoder frames a body by these: keep the client's chunked body chunked.
         if chunked && !headers.contains(name: "content-length") {
             headers.add(name: "transfer-encoding", value: "chunked")

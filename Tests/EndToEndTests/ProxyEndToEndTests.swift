@@ -75,6 +75,13 @@ struct ProxyEndToEndTests {
         #expect(headers["forwarded"] == ["for=127.0.0.1;proto=https;host=\"localhost:\(gateway.httpsPort)\""])
         #expect(headers["x-request-id"] == ["req-42"])
         #expect(headers["x-api-version"] == ["2"])
+        // No traceparent from the client: the gateway starts a trace.
+        let started = try #require(headers["traceparent"]?.first)
+        #expect(headers["traceparent"]?.count == 1 && started.hasPrefix("00-") && started.utf8.count == 55)
+        let traced = try curl(
+            gateway, "/api/echo", ["-H", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+        let tracedHeaders = try #require(try json(traced.body)["headers"] as? [String: [String]])
+        #expect(tracedHeaders["traceparent"] == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
 
         // The response loses the upstream's hop-by-hop fields and carries the request id.
         let hop = try curl(gateway, "/api/hop", ["-i", "-H", "x-request-id: req-43"])

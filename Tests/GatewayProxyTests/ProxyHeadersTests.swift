@@ -56,7 +56,7 @@ struct ProxyHeadersTests {
             .prefix("/api/"),
             request: HeaderRules(set: [HeaderField(name: "host", value: "internal")], remove: ["cookie"])
         ).upstreamHead(
-            client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid", trustForwarded: true)
+            client: client, target: "/x", clientIP: "2001:db8::1", scheme: "https", requestID: "rid", trustForwarded: true, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         #expect(head.uri == "/x")
         #expect(head.version == .http1_1)
         let h = head.headers
@@ -84,7 +84,7 @@ struct ProxyHeadersTests {
         let client = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/api/x", headers: headers)
         let h = route(.prefix("/api/")).upstreamHead(
             client: client, target: "/x", clientIP: "192.0.2.7", scheme: "https", requestID: "rid",
-            trustForwarded: false
+            trustForwarded: false, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         ).headers
         #expect(h["x-forwarded-for"] == ["192.0.2.7"])
         #expect(h["forwarded"] == ["for=192.0.2.7;proto=https;host=api.example.com"])
@@ -95,7 +95,8 @@ struct ProxyHeadersTests {
     @Test func hostIsAddedForHTTP10Clients() {
         let client = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/", headers: HTTPHeaders())
         let head = route(.prefix("/")).upstreamHead(
-            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r", trustForwarded: false)
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r", trustForwarded: false,
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         #expect(head.headers["host"] == ["10.0.0.1:9000"])
         #expect(head.headers["x-forwarded-for"] == ["unknown"])
     }
@@ -183,5 +184,49 @@ struct ProxyHeadersTests {
         // Unchanged: the same group.
         let fourth = try UpstreamGroups.compile([three], reusing: third)
         #expect(fourth.byName["a"] === third.byName["a"])
+    }
+}
+
+@Suite("W3C trace context")
+struct TraceContextTests {
+    @Test func validatesTraceparent() {
+        #expect(TraceContext.isValid("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+        #expect(!TraceContext.isValid("00-00000000000000000000000000000000-b7ad6b7169203331-01"))
+        #expect(!TraceContext.isValid("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"))
+        #expect(!TraceContext.isValid("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"))
+        #expect(!TraceContext.isValid("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+        #expect(!TraceContext.isValid("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"))
+        #expect(TraceContext.isValid("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"))
+        #expect(!TraceContext.isValid("garbage"))
+    }
+
+    @Test func startedTracesAreValidAndDistinct() {
+        var random = Xoshiro256()
+        let first = TraceContext.start(using: &random)
+        let second = TraceContext.start(using: &random)
+        #expect(TraceContext.isValid(first) && TraceContext.isValid(second))
+        #expect(first != second)
+        #expect(first.hasSuffix("-01"))
+    }
+
+    @Test func theClientsTraceGoesOnWithItsStateOrANewOneStartsWithout() {
+        let valid = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        var headers = HTTPHeaders()
+        headers.add(name: "traceparent", value: valid)
+        headers.add(name: "tracestate", value: "vendor=1")
+        let client = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
+        let kept = route(.prefix("/")).upstreamHead(
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r", trustForwarded: false,
+            traceparent: valid
+        ).headers
+        #expect(kept["traceparent"] == [valid])
+        #expect(kept["tracestate"] == ["vendor=1"])
+        let started = "00-11111111111111111111111111111111-2222222222222222-01"
+        let replaced = route(.prefix("/")).upstreamHead(
+            client: client, target: "/", clientIP: nil, scheme: "http", requestID: "r", trustForwarded: false,
+            traceparent: started
+        ).headers
+        #expect(replaced["traceparent"] == [started])
+        #expect(replaced["tracestate"].isEmpty)
     }
 }

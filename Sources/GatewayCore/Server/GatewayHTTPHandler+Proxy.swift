@@ -48,7 +48,8 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let head = proxy.upstreamHead(
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
-            trustForwarded: self.peerIsTrusted(request, context: context))
+            trustForwarded: self.peerIsTrusted(request, context: context),
+            traceparent: self.traceparent(for: request.head))
         var responseRules = proxy.responseRules
         for field in request.rateLimitHeaders {
             responseRules.add.append(HeaderField(name: field.name, value: field.value))
@@ -61,6 +62,13 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         proxied.exchange = exchange
         self.state = .proxying(request, proxied)
         exchange.start()
+    }
+
+    /// The client's `traceparent` when valid, else a new trace.
+    func traceparent(for head: HTTPRequestHead) -> String {
+        if let sent = head.headers.first(name: "traceparent"), TraceContext.isValid(sent) { return sent }
+        if self.traceRandom == nil { self.traceRandom = Xoshiro256() }
+        return TraceContext.start(using: &self.traceRandom!)
     }
 
     /// The request's key for a `consistent_hash` upstream: the client IP (trusted

@@ -81,6 +81,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     var gzip = GzipEncoder()
     var metricsCache = RequestMetricsCache()
     var requestIDs: RequestIDGenerator?
+    /// Ids for traces this gateway starts (`traceparent` on proxied requests).
+    var traceRandom: Xoshiro256?
     var clientAddress: String?
     var inRead = false
     var needsFlush = false
