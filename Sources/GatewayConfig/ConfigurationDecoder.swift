@@ -330,10 +330,14 @@ struct ConfigurationDecoder {
         let action = decodeRouteAction(route, match: match)
         let rateLimits = decodeRouteRateLimits(route)
         let compression = route.field("compression").map { decodeCompression($0) } ?? .some(nil)
-        guard let name, let match, let action, let rateLimits, let compression else { return nil }
+        let maxBodyField = route.field("max_body_bytes")
+        let maxBodyBytes = integer(maxBodyField, minimum: 0)
+        guard let name, let match, let action, let rateLimits, let compression,
+            maxBodyField == nil || maxBodyBytes != nil
+        else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
-            rateLimitHeaders: rateLimits.headers, compression: compression)
+            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded

@@ -22,7 +22,7 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
-        "rate_limits", "rate_limit_headers", "compression",
+        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]

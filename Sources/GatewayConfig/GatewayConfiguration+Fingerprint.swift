@@ -194,6 +194,7 @@ extension RouteConfiguration {
             members.append(JSONMember(key: "rate_limit_headers", value: .bool(rateLimitHeaders)))
             members.append(JSONMember(key: "rate_limits", value: .array(rateLimits.map { .string($0) })))
         }
+        if let maxBodyBytes { members.append(JSONMember(key: "max_body_bytes", value: .number(String(maxBodyBytes)))) }
         // Likewise only a compressing route shows `compression`.
         if let compression {
             members.append(

@@ -11,10 +11,12 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var rateLimitHeaders: Bool
     /// Response compression (gzip), or `nil` when the route sends bodies as they are.
     public var compression: CompressionConfiguration?
+    /// This route's request body limit; nil uses `http.max_body_bytes`.
+    public var maxBodyBytes: Int?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
-        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil
+        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil
     ) {
         self.name = name
         self.match = match
@@ -22,6 +24,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rateLimits = rateLimits
         self.rateLimitHeaders = rateLimitHeaders
         self.compression = compression
+        self.maxBodyBytes = maxBodyBytes
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

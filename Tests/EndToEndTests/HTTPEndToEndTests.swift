@@ -73,6 +73,26 @@ struct HTTPEndToEndTests {
         await gateway.stop()
     }
 
+    /// A route's own `max_body_bytes` overrides `http.max_body_bytes`, both ways.
+    @Test func routeBodyLimitOverridesTheGlobalOne() async throws {
+        let routes: [[String: Any]] = [
+            ["name": "items", "match": ["path": "/items/{item_id}", "methods": ["GET", "PUT"]], "handler": "items",
+             "max_body_bytes": 100],
+            ["name": "create_item", "match": ["path": "/items/", "methods": ["POST"]], "handler": "items",
+             "max_body_bytes": 8192],
+        ]
+        let gateway = try await TestGateway.start(routes: routes, extra: ["http": ["max_body_bytes": 1024]])
+        let name = String(repeating: "n", count: 4000)
+        let created = try curl(
+            gateway, "/items/", ["-X", "POST", "-H", "content-type: application/json", "--data", #"{"name":"\#(name)","price":1}"#])
+        #expect(created.code == 200, "4 KB under the route's 8 KB limit, over the global 1 KB")
+        let updated = try curl(
+            gateway, "/items/1", ["-X", "PUT", "-H", "content-type: application/json", "--data", #"{"name":"\#(String(name.prefix(200)))","price":1}"#])
+        #expect(updated.code == 413)
+        #expect(updated.body.contains("limit of 100 bytes"))
+        await gateway.stop()
+    }
+
     @Test func headersOverTheLimitAre431() async throws {
         let gateway = try await TestGateway.start(extra: ["http": ["max_header_bytes": 2048]])
         let result = try curl(gateway, "/items/1", ["-H", "x-big: \(String(repeating: "a", count: 4096))"])

@@ -103,7 +103,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         body chunk: ByteBuffer, request: Request, _ proxied: ProxiedRequest, context: ChannelHandlerContext
     ) {
         proxied.bodyBytesReceived += chunk.readableBytes
-        if proxied.bodyBytesReceived > request.state.maxBodyBytes {
+        if proxied.bodyBytesReceived > request.maxBodyBytes {
             proxied.exchange?.abort()
             proxied.exchange = nil
             self.releaseReadHold(.upstreamFull, context: context)
@@ -112,7 +112,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
                 context.close(promise: nil)
             } else {
                 self.respond(
-                    with: .payloadTooLarge(limit: request.state.maxBodyBytes), to: request,
+                    with: .payloadTooLarge(limit: request.maxBodyBytes), to: request,
                     requestID: proxied.requestID, context: context)
             }
             return

@@ -98,8 +98,8 @@ extension GatewayHTTPHandler {
             return
         }
         guard case .collecting(let request, var body) = self.state else { return }
-        if (body?.readableBytes ?? 0) + chunk.readableBytes > request.state.maxBodyBytes {
-            self.reject(request, with: .payloadTooLarge(limit: request.state.maxBodyBytes), context: context)
+        if (body?.readableBytes ?? 0) + chunk.readableBytes > request.maxBodyBytes {
+            self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
             return
         }
         self.state = .idle  // drop the enum's reference so `body` is uniquely owned while appending

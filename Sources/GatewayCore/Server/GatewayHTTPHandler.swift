@@ -61,6 +61,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var query: Substring?
         var startedAt: NIODeadline
         var keepAlive: Bool
+        /// The body limit: `http.max_body_bytes` until routed, then the route's.
+        var maxBodyBytes: Int
         /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
         var rateLimitHeaders: [(name: String, value: String)] = []
     }
@@ -204,7 +206,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 request = Request(
                     head: HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), state: self.stateBox.state,
                     route: -1, parameters: [], query: nil, startedAt: self.activity.headStartedAt ?? .now(),
-                    keepAlive: false)
+                    keepAlive: false, maxBodyBytes: 0)
                 self.requestHeadReceived()
             }
             self.respond(with: error, to: request, context: context)
@@ -298,7 +300,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
         let request = Request(
             head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
-            keepAlive: false)
+            keepAlive: false, maxBodyBytes: 0)
         if case .idle = self.state { self.requestHeadReceived() }
         self.respond(with: gatewayError, to: request, context: context)
     }
@@ -314,12 +316,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let state = self.stateBox.state
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
-            keepAlive: head.isKeepAlive && !self.draining)
-
-        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > state.maxBodyBytes {
-            self.reject(request, with: .payloadTooLarge(limit: state.maxBodyBytes), context: context)
-            return
-        }
+            keepAlive: head.isKeepAlive && !self.draining, maxBodyBytes: state.maxBodyBytes)
+        let length = head.headers.first(name: "content-length").flatMap { Int($0) }
         guard let target = RequestTarget(head.uri) else {
             self.reject(request, with: .badRequestTarget, context: context)
             return
@@ -330,14 +328,27 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
+            request.maxBodyBytes = state.routes[route].maxBodyBytes
+            if let length, length > request.maxBodyBytes {
+                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
+                return
+            }
             if let limits = state.routes[route].rateLimits {
                 self.applyRateLimits(limits, to: request, path: target.path, context: context)
                 return
             }
             self.routed(request, path: target.path, context: context)
         case .methodNotAllowed(let allowed):
+            if let length, length > request.maxBodyBytes {
+                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
+                return
+            }
             self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
         case .notFound:
+            if let length, length > request.maxBodyBytes {
+                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
+                return
+            }
             self.reject(request, with: .notFound, context: context)
         }
     }

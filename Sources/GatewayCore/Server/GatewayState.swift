@@ -82,7 +82,8 @@ public final class GatewayState: Sendable {
                 routes.append(
                     CompiledRoute(
                         name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
-                        compression: route.compression.map(RouteCompression.init)))
+                        compression: route.compression.map(RouteCompression.init),
+                        maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
                 continue
             }
@@ -97,7 +98,8 @@ public final class GatewayState: Sendable {
             routes.append(
                 CompiledRoute(
                     name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
-                    compression: route.compression.map(RouteCompression.init)))
+                    compression: route.compression.map(RouteCompression.init),
+                    maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
@@ -125,6 +127,8 @@ struct CompiledRoute: Sendable {
     let rateLimits: RouteRateLimits?
     /// Response compression, nil for a route that sends bodies as they are.
     let compression: RouteCompression?
+    /// The route's `max_body_bytes`, or `http.max_body_bytes`.
+    let maxBodyBytes: Int
 }
 
 extension PathPattern {
