@@ -21,18 +21,31 @@ public enum TraceContext {
         return traceID.contains { $0 != UInt8(ascii: "0") } && parentID.contains { $0 != UInt8(ascii: "0") }
     }
 
-    /// A new trace, sampled: random trace and parent ids.
+    /// A new trace, sampled: random trace and parent ids, written in one allocation.
     public static func start(using random: inout some RandomNumberGenerator) -> String {
-        let traceHigh = random.next() | 1  // never all zero
-        let traceLow = random.next()
-        let parent = random.next() | 1
-        return "00-" + Self.hex(traceHigh) + Self.hex(traceLow) + "-" + Self.hex(parent) + "-01"
+        let (traceHigh, traceLow, parent) = (random.next() | 1, random.next(), random.next() | 1)  // never all zero
+        return String(unsafeUninitializedCapacity: 55) { buffer in
+            var index = 0
+            func put(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            func putHex(_ value: UInt64) {
+                var shift = 60
+                while shift >= 0 {
+                    put(Self.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+                    shift -= 4
+                }
+            }
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
+            putHex(traceHigh); putHex(traceLow); put(UInt8(ascii: "-"))
+            putHex(parent); put(UInt8(ascii: "-"))
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "1"))
+            return index
+        }
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
