@@ -123,9 +123,13 @@ public struct HashRing: Sendable {
             let middle = (low + high) / 2
             if self.points[middle].point < key { low = middle + 1 } else { high = middle }
         }
-        var seen = Set<Int>()
-        for offset in 0..<self.points.count {
+        // The owner is usually eligible: only a walk past ineligible targets needs to track them.
+        let owner = self.points[low % self.points.count].target
+        if eligible(owner) { return owner }
+        var seen: Set<Int> = [owner]
+        for offset in 1..<max(1, self.points.count) {
             let target = self.points[(low + offset) % self.points.count].target
+            if seen.contains(target) { continue }
             if eligible(target) { return target }
             seen.insert(target)
             if seen.count == self.targetCount { return nil }

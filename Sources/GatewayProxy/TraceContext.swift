@@ -4,14 +4,19 @@
 public enum TraceContext {
     /// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero
     /// (version 00 as the spec defines it; a higher version is read by its prefix).
-    public static func isValid(_ value: some StringProtocol) -> Bool {
-        let bytes = Array(value.utf8)
+    public static func isValid(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { Self.isValid(bytes: $0) }
+    }
+
+    private static func isValid(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 55, bytes[2] == UInt8(ascii: "-"), bytes[35] == UInt8(ascii: "-"),
             bytes[52] == UInt8(ascii: "-")
         else { return false }
         let version = bytes[0..<2]
-        guard version.allSatisfy(Self.isLowerHex), version != [UInt8(ascii: "f"), UInt8(ascii: "f")] else { return false }
-        if version == [UInt8(ascii: "0"), UInt8(ascii: "0")] && bytes.count != 55 { return false }
+        guard version.allSatisfy(Self.isLowerHex), !(bytes[0] == UInt8(ascii: "f") && bytes[1] == UInt8(ascii: "f"))
+        else { return false }
+        if bytes[0] == UInt8(ascii: "0") && bytes[1] == UInt8(ascii: "0") && bytes.count != 55 { return false }
         let traceID = bytes[3..<35]
         let parentID = bytes[36..<52]
         let flags = bytes[53..<55]

@@ -422,8 +422,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         // Errors always carry a request id; other answers echo the client's, or carry
         // the one the access log records, so a client can quote it.
         var requestID = requestID
-        if requestID == nil, request.state.accessLogEnabled || request.head.headers.contains(name: "x-request-id") {
-            requestID = self.requestID(for: request.head)
+        if requestID == nil {
+            // One scan of the headers: the client's id if acceptable, a new one if it sent a bad one
+            // or the access log needs one.
+            if let sent = request.head.headers.first(name: "x-request-id") {
+                requestID = RequestIDGenerator.isAcceptable(sent) ? sent : self.newRequestID()
+            } else if request.state.accessLogEnabled {
+                requestID = self.newRequestID()
+            }
         }
         var body = body
         var extraHeaders = extraHeaders
@@ -519,6 +525,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         if let sent = head.headers.first(name: "x-request-id"), RequestIDGenerator.isAcceptable(sent) {
             return sent
         }
+        return self.newRequestID()
+    }
+
+    func newRequestID() -> String {
         if self.requestIDs == nil { self.requestIDs = RequestIDGenerator() }
         return self.requestIDs!.next()
     }
