@@ -89,8 +89,13 @@ struct ConfigurationDecoder {
             defaultRateLimits = decodeRateLimitNames(defaultsField)
         }
         let routes = decodeRoutes(required(document, "routes"))
+        let openAPIField = document.field("openapi")
+        let openAPI = decodeOpenAPI(openAPIField)
+        if let openAPI = openAPI ?? nil, let routes, let openAPIField {
+            checkOpenAPIConflicts(openAPI, routes: routes, at: openAPIField.path)
+        }
 
-        guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
+        guard problems.isEmpty, let openAPI, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
             let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log
         else {
             return nil
@@ -108,7 +113,8 @@ struct ConfigurationDecoder {
             rateLimits: rateLimits,
             rateLimitStore: rateLimitStore,
             trustedProxies: trustedProxies,
-            log: log
+            log: log,
+            openAPI: openAPI
         )
     }
 
@@ -332,12 +338,13 @@ struct ConfigurationDecoder {
         let compression = route.field("compression").map { decodeCompression($0) } ?? .some(nil)
         let maxBodyField = route.field("max_body_bytes")
         let maxBodyBytes = integer(maxBodyField, minimum: 0)
-        guard let name, let match, let action, let rateLimits, let compression,
+        let cors = decodeCORS(route.field("cors"))
+        guard let name, let match, let action, let rateLimits, let compression, let cors,
             maxBodyField == nil || maxBodyBytes != nil
         else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
-            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes)
+            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes, cors: cors)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded

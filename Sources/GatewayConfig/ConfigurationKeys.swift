@@ -5,7 +5,7 @@
 public enum ConfigurationKeys {
     public static let document = [
         "$schema", "listeners", "admin", "http", "access_log", "log", "shutdown", "reload", "event_loops", "upstreams",
-        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes",
+        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes", "openapi",
     ]
     public static let listener = ["name", "address", "tls"]
     public static let tls = [
@@ -22,7 +22,7 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
-        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes",
+        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes", "cors",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -43,6 +43,10 @@ public enum ConfigurationKeys {
     public static let match = ["path", "prefix", "methods", "host"]
     /// `compression` as an object (it may also be `true` or `false`).
     public static let compression = ["gzip", "min_size", "level", "types"]
+    public static let cors = [
+        "allow_origins", "allow_methods", "allow_headers", "expose_headers", "allow_credentials", "max_age",
+    ]
+    public static let openAPI = ["enabled", "path", "docs_path", "title", "version", "description"]
     public static let rateLimitPolicy = ["limit", "burst", "key", "store"]
     /// `key` as an object: `{"header": "X-API-Key"}`.
     public static let rateLimitKey = ["header"]
@@ -66,6 +70,8 @@ public enum ConfigurationKeys {
         "routes[]": route,
         "routes[].match": match,
         "routes[].compression": compression,
+        "routes[].cors": cors,
+        "openapi": openAPI,
         "routes[].headers": headers,
         "routes[].headers.request": headerRules,
         "routes[].headers.response": headerRules,

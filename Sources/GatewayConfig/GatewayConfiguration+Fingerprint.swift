@@ -82,10 +82,45 @@ extension GatewayConfiguration {
             members.append(
                 JSONMember(key: "trusted_proxies", value: .array(trustedProxies.map { .string($0.description) })))
         }
+        if let openAPI {
+            members.append(JSONMember(key: "openapi", value: openAPI.canonicalValue))
+        }
         if log != LogConfiguration() {
             members.append(JSONMember(key: "log", value: .object([JSONMember(key: "level", value: .string(log.level.rawValue))])))
         }
         members.sort { $0.key < $1.key }
+        return .object(members)
+    }
+}
+
+extension CORSConfiguration {
+    var canonicalValue: JSONValue {
+        var members = [
+            JSONMember(key: "allow_credentials", value: .bool(allowCredentials)),
+            JSONMember(key: "allow_headers", value: .array(allowHeaders.map { .string($0) })),
+        ]
+        if let allowMethods {
+            members.append(JSONMember(key: "allow_methods", value: .array(allowMethods.map { .string($0) })))
+        }
+        members += [
+            JSONMember(key: "allow_origins", value: .array(allowOrigins.map { .string($0.description) })),
+            JSONMember(key: "expose_headers", value: .array(exposeHeaders.map { .string($0) })),
+            JSONMember(key: "max_age", value: .string(DurationSyntax.render(maxAge))),
+        ]
+        return .object(members)
+    }
+}
+
+extension OpenAPIConfiguration {
+    var canonicalValue: JSONValue {
+        var members: [JSONMember] = []
+        if let description { members.append(JSONMember(key: "description", value: .string(description))) }
+        members += [
+            JSONMember(key: "docs_path", value: docsPath.map { .string($0) } ?? .null),
+            JSONMember(key: "path", value: .string(path)),
+            JSONMember(key: "title", value: .string(title)),
+            JSONMember(key: "version", value: .string(version)),
+        ]
         return .object(members)
     }
 }
@@ -207,6 +242,7 @@ extension RouteConfiguration {
                         JSONMember(key: "types", value: .array(compression.types.map { .string($0) })),
                     ])))
         }
+        if let cors { members.append(JSONMember(key: "cors", value: cors.canonicalValue)) }
         switch action {
         case .handler(let handler):
             members.append(JSONMember(key: "handler", value: .string(handler.rawValue)))

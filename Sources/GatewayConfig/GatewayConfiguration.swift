@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var trustedProxies: [IPAddressRange]
     /// The operational log (not the access log).
     public var log: LogConfiguration
+    /// The OpenAPI document and Swagger UI page, or `nil` when the gateway serves neither.
+    public var openAPI: OpenAPIConfiguration?
 
     public init(
         listeners: [ListenerConfiguration],
@@ -41,7 +43,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         rateLimits: [RateLimitPolicyConfiguration] = [],
         rateLimitStore: RateLimitStoreConfiguration = RateLimitStoreConfiguration(),
         trustedProxies: [IPAddressRange] = [],
-        log: LogConfiguration = LogConfiguration()
+        log: LogConfiguration = LogConfiguration(),
+        openAPI: OpenAPIConfiguration? = nil
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -56,6 +59,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.rateLimitStore = rateLimitStore
         self.trustedProxies = trustedProxies
         self.log = log
+        self.openAPI = openAPI
     }
 
     /// `event_loops` when absent: one event loop per core.

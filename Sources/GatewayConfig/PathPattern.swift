@@ -121,7 +121,7 @@ extension PathPattern {
 
     /// The route-matching shape of the pattern: parameter names do not matter,
     /// so `/items/{id}` and `/items/{item_id}` have the same shape.
-    var matchingShape: String {
+    public var matchingShape: String {
         switch self {
         case .prefix(let template):
             return "prefix " + template

@@ -4,6 +4,10 @@ public import NIOCore
 public protocol BuiltInHandler: Sendable {
     /// Called on the connection's event loop for each request routed here; must not block.
     func respond(to request: BuiltInRequest, allocator: ByteBufferAllocator) -> BuiltInResponse
+
+    /// How the gateway's OpenAPI document describes this handler's operations
+    /// (`BuiltInHandler+OpenAPI.swift`); read when a configuration is compiled.
+    var openAPI: BuiltInOpenAPI { get }
 }
 
 /// What a built-in handler sees of a request. Lives on one event loop.

@@ -21,7 +21,7 @@ public struct ItemsHandler: BuiltInHandler {
     /// `item_id: int` (path).
     public static let itemIDParameter = ParameterSchema(name: "item_id", location: .path, type: .integer)
 
-    private let hasItemID: Bool
+    let hasItemID: Bool
     private let parser = JSONParser()
 
     /// `pathParameterNames` is `["item_id"]` for `/items/{item_id}` (GET, PUT) or `[]` for

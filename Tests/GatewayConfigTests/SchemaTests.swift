@@ -69,7 +69,7 @@ struct SchemaTests {
 
     static let shipped = [
         "gateway.json", "bench/gateway.json", "examples/proxy.json", "examples/ratelimit.json",
-        "examples/ratelimit-redis.json",
+        "examples/ratelimit-redis.json", "examples/policies.json",
     ]
 
     /// Documents both must accept, or both refuse, each with what it shows.
@@ -229,6 +229,37 @@ struct SchemaTests {
         (
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "compression": "gzip"}]}"#,
             "compression as a string"
+        ),
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "openapi": {"enabled": true, "path": "/api/openapi.json", "docs_path": null, "title": "Shop", "version": "2", "description": "d"},
+             "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items",
+                         "cors": {"allow_origins": ["https://app.example.com", "https://*.example.org:8443"],
+                                  "allow_methods": ["GET", "PUT"], "allow_headers": ["Authorization"], "expose_headers": ["X-Request-Id"],
+                                  "allow_credentials": true, "max_age": "1h"}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items", "cors": {"allow_origins": ["*"], "allow_headers": ["*"]}}]}
+            """#, "every cors and openapi key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "openapi": {}, "routes": []}"#,
+            "openapi with its defaults"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "cors": {"allow_origins": ["https://app.example.com/"]}}]}"#,
+            "an origin with a path"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "cors": {"allow_methods": ["GET"]}}]}"#,
+            "cors without origins"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "cors": {"allow_origins": ["https://a.com"], "allow_methods": ["get"]}}]}"#,
+            "a lowercase cors method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "openapi": {"docs_path": "/it's"}, "routes": []}"#,
+            "a docs path with a quote"
         ),
     ]
 

@@ -66,7 +66,7 @@ enum AcceptEncoding {
 }
 
 extension Substring {
-    fileprivate func trimmingHTTPWhitespace() -> Substring {
+    func trimmingHTTPWhitespace() -> Substring {
         var text = self
         while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
         while let last = text.last, last == " " || last == "\t" { text.removeLast() }

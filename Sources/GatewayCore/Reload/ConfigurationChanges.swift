@@ -59,6 +59,10 @@ struct ConfigurationChanges: Equatable {
             self.descriptions.append("routes: updated (\(new.routes.count) routes)")
         }
         self.describeRateLimitChanges(from: old, to: new)
+        if old.openAPI != new.openAPI {
+            self.descriptions.append(
+                new.openAPI == nil ? "openapi: no longer served" : "openapi: updated (served from the next request)")
+        }
         if old.http != new.http {
             self.descriptions.append("http: updated (max_body_bytes at once, the other limits for new connections)")
         }

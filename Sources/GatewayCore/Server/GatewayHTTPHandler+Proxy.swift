@@ -51,6 +51,13 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             trustForwarded: self.peerIsTrusted(request, context: context),
             traceparent: self.traceparent(for: request.head))
         var responseRules = proxy.responseRules
+        if let cors = request.state.routes[request.route].cors {
+            // The gateway's CORS fields replace whatever the upstream says.
+            responseRules = cors.upstreamResponseRules
+            for field in cors.responseHeaders(origin: request.head.headers.first(name: "origin")) {
+                responseRules.add.append(HeaderField(name: field.name, value: field.value))
+            }
+        }
         for field in request.rateLimitHeaders {
             responseRules.add.append(HeaderField(name: field.name, value: field.value))
         }

@@ -20,7 +20,8 @@ import Prometheus
 /// answers stay in order.
 ///
 /// The rate-limit step is in `GatewayHTTPHandler+RateLimits.swift`, the proxy
-/// path in `GatewayHTTPHandler+Proxy.swift`.
+/// path in `GatewayHTTPHandler+Proxy.swift`, CORS preflights in
+/// `GatewayHTTPHandler+CORS.swift`, the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler {
@@ -65,6 +66,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var maxBodyBytes: Int
         /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
         var rateLimitHeaders: [(name: String, value: String)] = []
+        /// A CORS preflight the gateway answers itself (its answer carries the preflight's fields instead).
+        var isPreflight = false
     }
 
     let stateBox: GatewayStateBox
@@ -324,6 +327,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
         request.query = target.query
         let host = head.headers.first(name: "host").map { Substring($0) }
+        if head.method == .OPTIONS, state.hasCORS,
+            self.answeredPreflight(&request, host: host, target: target, length: length, context: context)
+        {
+            return
+        }
         switch Self.route(head.method, host: host, target: target, in: state.routeTable) {
         case .found(let route, let parameters):
             request.route = route
@@ -370,7 +378,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     // MARK: Answering
 
     func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
-        guard let handler = request.state.routes[request.route].handler else { return }
+        let route = request.state.routes[request.route]
+        guard let handler = route.handler else {
+            if let page = route.page { self.serve(page, to: request, context: context) }
+            return
+        }
         let builtIn = BuiltInRequest(
             method: request.head.method.rawValue,
             pathParameters: request.parameters,
@@ -433,9 +445,16 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
         var body = body
         var extraHeaders = extraHeaders
-        if request.route >= 0, let compression = request.state.routes[request.route].compression {
-            self.compress(&body, extraHeaders: &extraHeaders, compression, status: status, contentType: contentType,
-                request: request, context: context)
+        if request.route >= 0 {
+            let route = request.state.routes[request.route]
+            // A browser reads an error (401, 422, 429, …) only if it carries the CORS fields too.
+            if let cors = route.cors, !request.isPreflight {
+                extraHeaders += cors.responseHeaders(origin: request.head.headers.first(name: "origin"))
+            }
+            if let compression = route.compression {
+                self.compress(&body, extraHeaders: &extraHeaders, compression, status: status,
+                    contentType: contentType, request: request, context: context)
+            }
         }
         let keepAlive = request.keepAlive && !self.draining
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
@@ -458,7 +477,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 loopBound.value.close(promise: nil)
             }
         }
-        let sent = request.head.method == .HEAD ? 0 : body.readableBytes
+        let sent = request.head.method == .HEAD || HTTPResponseSerializer.isBodiless(status) ? 0 : body.readableBytes
         self.finished(request, status: status, bytes: sent, requestID: requestID, context: context)
     }
 

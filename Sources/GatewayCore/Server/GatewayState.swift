@@ -14,6 +14,8 @@ public final class GatewayState: Sendable {
     let routeNames: [String]
     let maxBodyBytes: Int
     let accessLogEnabled: Bool
+    /// Whether any route has `cors`: only then is an `OPTIONS` request looked at as a preflight.
+    let hasCORS: Bool
 
     /// The upstreams' groups (pools live there), by position for `ProxyRoute.upstreamIndex`.
     let upstreams: [UpstreamGroup]
@@ -67,6 +69,7 @@ public final class GatewayState: Sendable {
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
         var problems: [ConfigurationProblem] = []
+        var descriptions: [OpenAPIRouteDescription] = []
         for (index, route) in configuration.routes.enumerated() {
             let parameterNames: [String]
             switch route.match.path {
@@ -83,7 +86,13 @@ public final class GatewayState: Sendable {
                     CompiledRoute(
                         name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
                         compression: route.compression.map(RouteCompression.init),
-                        maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
+                        maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes,
+                        cors: route.cors.map {
+                            RouteCORS($0, routeMethods: route.match.methods, responseRules: proxy.responseHeaders)
+                        }))
+                if configuration.openAPI != nil {
+                    descriptions.append(OpenAPIRouteDescription(route: route, handler: nil))
+                }
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
                 continue
             }
@@ -99,10 +108,33 @@ public final class GatewayState: Sendable {
                 CompiledRoute(
                     name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
                     compression: route.compression.map(RouteCompression.init),
-                    maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
+                    maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes,
+                    cors: route.cors.map { RouteCORS($0, routeMethods: route.match.methods) }))
+            if configuration.openAPI != nil {
+                descriptions.append(OpenAPIRouteDescription(route: route, handler: handler))
+            }
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
+        self.hasCORS = routes.contains { $0.cors != nil }
+        // MARK: OpenAPI document and docs page, routes of their own after the configured ones
+        if let openAPI = configuration.openAPI {
+            let allocator = ByteBufferAllocator()
+            var pages: [(name: String, path: String, page: GatewayPage)] = [
+                ("gateway:openapi", openAPI.path,
+                 .openAPI(OpenAPIDocuments(openAPI, routes: descriptions, allocator: allocator)))
+            ]
+            if let docsPath = openAPI.docsPath {
+                pages.append(("gateway:docs", docsPath, .docs(SwaggerUIPage.render(openAPI, allocator: allocator))))
+            }
+            for (name, path, page) in pages {
+                routes.append(
+                    CompiledRoute(
+                        name: name, handler: nil, proxy: nil, rateLimits: nil, compression: nil,
+                        maxBodyBytes: configuration.http.maxBodyBytes, page: page))
+                tableRoutes.append(RouteTable.Route(path: .exact(path), methods: HTTPMethodSet(["GET", "HEAD"]), host: nil))
+            }
+        }
         self.routes = routes
         self.routeNames = routes.map(\.name)
         self.routeTable = RouteTable(routes: tableRoutes)
@@ -129,6 +161,10 @@ struct CompiledRoute: Sendable {
     let compression: RouteCompression?
     /// The route's `max_body_bytes`, or `http.max_body_bytes`.
     let maxBodyBytes: Int
+    /// CORS, nil for a route that adds no CORS headers (which then pays one nil check).
+    var cors: RouteCORS? = nil
+    /// The OpenAPI document or docs page, for the routes the gateway adds for them.
+    var page: GatewayPage? = nil
 }
 
 extension PathPattern {

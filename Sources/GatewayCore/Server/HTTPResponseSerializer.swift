@@ -22,11 +22,15 @@ struct HTTPResponseSerializer {
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 160 + body.readableBytes)
         Self.writeStatusLine(status, into: &buffer)
-        buffer.writeStaticString("content-type: ")
-        buffer.writeStaticString(contentType)
-        buffer.writeStaticString("\r\ncontent-length: ")
-        buffer.writeDecimal(body.readableBytes)
-        buffer.writeStaticString("\r\ndate: ")
+        let bodiless = Self.isBodiless(status)
+        if !bodiless {
+            buffer.writeStaticString("content-type: ")
+            buffer.writeStaticString(contentType)
+            buffer.writeStaticString("\r\ncontent-length: ")
+            buffer.writeDecimal(body.readableBytes)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("date: ")
         buffer.writeString(self.dates.current())
         for (name, value) in extraHeaders {
             buffer.writeStaticString("\r\n")
@@ -35,10 +39,16 @@ struct HTTPResponseSerializer {
             buffer.writeString(value)
         }
         ProxyResponseWriter.writeHeadEnd(connection: connection, requestID: requestID, into: &buffer)
-        if includeBody {
+        if includeBody && !bodiless {
             buffer.writeImmutableBuffer(body)
         }
         return buffer
+    }
+
+    /// 204 and 304 have no content, and so no `Content-Length` or `Content-Type` (RFC 9110 §8.6, §15.4.5).
+    @inline(__always)
+    static func isBodiless(_ status: HTTPResponseStatus) -> Bool {
+        status.code == 204 || status.code == 304
     }
 
     /// `HTTP/1.1 100 Continue`, sent before reading a body the client is holding back.

@@ -7,6 +7,10 @@ uvicorn would present them, and records FastAPI's status, content-type and body.
 
     python3 generate_fastapi_fixtures.py      # rewrites fixtures.json next to this file
 
+It also writes openapi.json (the app's /openapi.json as FastAPI sends it) and
+swagger_ui.html (FastAPI's /docs page with the gateway's favicon and no OAuth2
+redirect), and ../../GatewayValidationTests/Fixtures/json_loads.json.
+
 Only requests that Starlette routes to `GET,PUT /items/{item_id}` or `POST /items/`
 are kept: the gateway's router, not the handler, answers everything else.
 """
@@ -365,6 +369,29 @@ async def main():
         f.write("\n")
     print(f"wrote {len(out)} cases to {path}", file=sys.stderr)
     write_json_loads_fixtures()
+    await write_openapi_fixtures()
+
+
+async def write_openapi_fixtures():
+    """The app's /openapi.json exactly as FastAPI sends it, and FastAPI's Swagger UI page
+    as the gateway serves it (Swagger UI's favicon from the same CDN, no OAuth2 redirect page),
+    for the gateway's OpenAPI tests."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    status, ctype, body = await call("GET", b"/openapi.json", None, b"")
+    assert status == 200 and ctype == "application/json", (status, ctype)
+    directory = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(directory, "openapi.json"), "wb") as f:
+        f.write(body)
+    page = get_swagger_ui_html(
+        openapi_url=app.openapi_url,
+        title=app.title + " - Swagger UI",
+        swagger_favicon_url="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/favicon-32x32.png",
+        oauth2_redirect_url=None,
+    )
+    with open(os.path.join(directory, "swagger_ui.html"), "wb") as f:
+        f.write(page.body)
+    print(f"wrote openapi.json ({len(body)} bytes) and swagger_ui.html to {directory}", file=sys.stderr)
 
 
 def write_json_loads_fixtures():

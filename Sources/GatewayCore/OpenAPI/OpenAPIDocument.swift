@@ -1,0 +1,50 @@
+import GatewayConfig
+import GatewayValidation
+import NIOCore
+
+/// Builds the OpenAPI 3.1 document of some routes, laid out as FastAPI lays out
+/// its `/openapi.json`: `openapi`, `info`, `paths` in route order (a path's
+/// operations in the order routes add them), then `components.schemas` sorted by
+/// name. Written with `JSONWriter`, so the bytes are those FastAPI would send
+/// for the same document.
+enum OpenAPIDocument {
+    /// `routes` in precedence order: an operation (path shape and method) already
+    /// shown by an earlier route is not shown again, since that route serves it.
+    static func render(
+        _ configuration: OpenAPIConfiguration, routes: [OpenAPIRouteDescription], allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var paths = JSONObject()
+        var keyByShape: [String: String] = [:]
+        var schemas: [String: JSONValue] = [:]
+        for route in routes {
+            let key = keyByShape[route.shape] ?? route.pathKey
+            keyByShape[route.shape] = key
+            var item: JSONObject
+            if case .object(let existing) = paths[key] { item = existing } else { item = JSONObject() }
+            var added = false
+            for (method, operation) in route.operations where item[method] == nil {
+                item[method] = .object(operation)
+                added = true
+            }
+            guard added else { continue }
+            paths[key] = .object(item)
+            for (name, schema) in route.schemas where schemas[name] == nil {
+                schemas[name] = schema
+            }
+        }
+        var info = JSONObject(["title": .string(configuration.title), "version": .string(configuration.version)])
+        if let description = configuration.description { info["description"] = .string(description) }
+        var document = JSONObject([
+            "openapi": .string("3.1.0"), "info": .object(info), "paths": .object(paths),
+        ])
+        if !schemas.isEmpty {
+            var sorted = JSONObject()
+            for name in schemas.keys.sorted() { sorted[name] = schemas[name] }
+            document["components"] = .object(JSONObject(["schemas": .object(sorted)]))
+        }
+        var buffer = allocator.buffer(capacity: 4096)
+        // Everything in it is valid Unicode with finite numbers: writing cannot fail.
+        try? JSONWriter().write(.object(document), into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import GatewayConfig
+import NIOCore
+import Testing
+
+@testable import GatewayCore
+
+/// The OpenAPI document against FastAPI's own, recorded from the tutorial app by
+/// `Tests/GatewayHandlersTests/Fixtures/generate_fastapi_fixtures.py`.
+@Suite("The OpenAPI document and docs page")
+struct OpenAPIDocumentTests {
+    static let fixtures: String = {
+        var components = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(2)  // GatewayCoreTests/<file>
+        return components.joined(separator: "/") + "/GatewayHandlersTests/Fixtures"
+    }()
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/" + name)))
+    }
+
+    static let itemRoutes = #"""
+        {"name": "items", "match": {"path": "/items/{item_id}", "methods": ["GET", "PUT"]}, "handler": "items"},
+        {"name": "create_item", "match": {"path": "/items/", "methods": ["POST"]}, "handler": "items"}
+        """#
+
+    private func state(openAPI: String, routes: String, extra: String = "") throws -> GatewayState {
+        let json = #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "openapi": \#(openAPI), \#(extra)
+             "routes": [\#(routes)]}
+            """#
+        let configuration = try GatewayConfigurationLoader.load(data: Array(json.utf8), baseDirectory: "/", environment: [:])
+        return try GatewayState(configuration: configuration)
+    }
+
+    private func page(_ state: GatewayState, named name: String) throws -> GatewayPage {
+        let index = try #require(state.routeNames.firstIndex(of: name))
+        return try #require(state.routes[index].page)
+    }
+
+    private func document(_ state: GatewayState, host: String? = nil) throws -> [String: Any] {
+        let page = try self.page(state, named: "gateway:openapi").page(forHost: host.map { Substring($0) })
+        #expect("\(page.contentType)" == "application/json")
+        return try #require(try JSONSerialization.jsonObject(with: Data(page.body.readableBytesView)) as? [String: Any])
+    }
+
+    @Test func theItemsRoutesAreDescribedByteForByteAsFastAPIDoes() throws {
+        let state = try self.state(openAPI: #"{"title": "FastAPI", "version": "0.1.0"}"#, routes: Self.itemRoutes)
+        let page = try self.page(state, named: "gateway:openapi").page(forHost: nil)
+        let expected = try Self.fixture("openapi.json")
+        #expect(Array(page.body.readableBytesView) == expected, "\(String(decoding: page.body.readableBytesView, as: UTF8.self))")
+    }
+
+    @Test func proxiedAndPrefixRoutesAppearWithTheirMethods() throws {
+        let state = try self.state(
+            openAPI: #"{"description": "Everything behind the gateway."}"#,
+            routes: Self.itemRoutes + #"""
+                , {"name": "orders", "match": {"path": "/orders/", "methods": ["POST"]}, "upstream": "backend", "rate_limits": ["slow"]},
+                {"name": "user", "match": {"path": "/users/{user_id}", "methods": ["GET", "DELETE", "M-SEARCH"]}, "upstream": "backend"},
+                {"name": "files", "match": {"prefix": "/files/"}, "upstream": "backend", "strip_prefix": true}
+                """#,
+            extra: #""upstreams": {"backend": {"targets": [{"address": "127.0.0.1:9000"}]}}, "rate_limits": {"slow": {"limit": "1/s"}},"#)
+        let document = try self.document(state)
+        let fastAPI = try #require(
+            try JSONSerialization.jsonObject(with: Data(Self.fixture("openapi.json"))) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        #expect(
+            document["info"] as? NSDictionary
+                == ["title": "swift-api-gateway", "version": "0.1.0", "description": "Everything behind the gateway."])
+        let paths = try #require(document["paths"] as? [String: Any])
+        let fastAPIPaths = try #require(fastAPI["paths"] as? [String: Any])
+        // The items operations are FastAPI's whatever else the document holds.
+        for path in ["/items/{item_id}", "/items/"] {
+            #expect(paths[path] as? NSDictionary == fastAPIPaths[path] as? NSDictionary, "\(path)")
+        }
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let fastAPISchemas = try #require((fastAPI["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        for (name, schema) in fastAPISchemas {
+            #expect(schemas[name] as? NSDictionary == schema as? NSDictionary, "\(name)")
+        }
+        #expect(Set(schemas.keys) == Set(fastAPISchemas.keys).union(["GatewayError"]))
+        #expect(paths.keys.sorted() == ["/files/{path}", "/items/", "/items/{item_id}", "/orders/", "/users/{user_id}"])
+
+        let orders = try #require((paths["/orders/"] as? [String: Any])?["post"] as? [String: Any])
+        #expect(orders["summary"] as? String == "Orders")
+        #expect(orders["operationId"] as? String == "orders_orders__post")
+        let responses = try #require(orders["responses"] as? [String: Any])
+        #expect(Set(responses.keys) == ["default", "429"])
+        #expect(
+            ((((responses["429"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?[
+                "schema"] as? NSDictionary) == ["$ref": "#/components/schemas/GatewayError"])
+
+        let user = try #require(paths["/users/{user_id}"] as? [String: Any])
+        #expect(Set(user.keys) == ["get", "delete"])  // M-SEARCH has no place in OpenAPI 3.1
+        let getUser = try #require(user["get"] as? [String: Any])
+        #expect(getUser["operationId"] as? String == "user_users__user_id__get")
+        #expect(
+            getUser["parameters"] as? NSArray == [
+                ["name": "user_id", "in": "path", "required": true, "schema": ["type": "string", "title": "User Id"]]
+            ])
+
+        let files = try #require(paths["/files/{path}"] as? [String: Any])
+        #expect(Set(files.keys) == ["get", "put", "post", "delete", "options", "head", "patch", "trace"])
+        let getFiles = try #require(files["get"] as? [String: Any])
+        let parameter = try #require((getFiles["parameters"] as? [[String: Any]])?.first)
+        #expect(parameter["name"] as? String == "path")
+        #expect(parameter["in"] as? String == "path")
+        #expect(getFiles["description"] as? String == "Matches every path that starts with `/files/`; `{path}` is the rest of the path.")
+        // The document and page themselves are not described, as in FastAPI.
+        #expect(paths["/openapi.json"] == nil && paths["/docs"] == nil)
+        // The upstream's name stays inside the gateway.
+        let text = String(decoding: try self.page(state, named: "gateway:openapi").page(forHost: nil).body.readableBytesView, as: UTF8.self)
+        #expect(!text.contains("backend"))
+    }
+
+    @Test func eachHostSeesTheRoutesItCanReach() throws {
+        let state = try self.state(
+            openAPI: "{}",
+            routes: #"""
+                {"name": "any", "match": {"path": "/a", "methods": ["GET"]}, "upstream": "backend"},
+                {"name": "api", "match": {"path": "/a", "methods": ["GET", "POST"], "host": "api.example.com"}, "upstream": "backend"},
+                {"name": "wild", "match": {"path": "/w", "methods": ["GET"], "host": "*.example.com"}, "upstream": "backend"},
+                {"name": "deep", "match": {"path": "/d", "methods": ["GET"], "host": "*.eu.example.com"}, "upstream": "backend"}
+                """#,
+            extra: #""upstreams": {"backend": {"targets": [{"address": "127.0.0.1:9000"}]}},"#)
+        func operations(_ host: String?) throws -> [String] {
+            let paths = try #require(try self.document(state, host: host)["paths"] as? [String: [String: [String: Any]]])
+            return paths.flatMap { path, item in item.map { "\($1["operationId"] as! String)" } }.sorted()
+        }
+        #expect(try operations(nil) == ["any_a_get"])
+        #expect(try operations("unknown.test") == ["any_a_get"])
+        // The host's own route wins GET /a; POST comes with it; the *.example.com route matches too.
+        #expect(try operations("API.example.com:8443") == ["api_a_get", "api_a_post", "wild_w_get"])
+        #expect(try operations("www.example.com") == ["any_a_get", "wild_w_get"])
+        #expect(try operations("x.eu.example.com") == ["any_a_get", "deep_d_get", "wild_w_get"])
+    }
+
+    @Test func theDocsPageIsFastAPIsPage() throws {
+        let state = try self.state(openAPI: #"{"title": "FastAPI"}"#, routes: Self.itemRoutes)
+        let page = try self.page(state, named: "gateway:docs").page(forHost: nil)
+        #expect("\(page.contentType)" == "text/html; charset=utf-8")
+        #expect(Array(page.body.readableBytesView) == (try Self.fixture("swagger_ui.html")))
+        // Another path and title land in the same places; the title is escaped for HTML.
+        let other = try self.state(openAPI: #"{"path": "/api/spec.json", "title": "A & <B>"}"#, routes: "")
+        let html = String(decoding: try self.page(other, named: "gateway:docs").page(forHost: nil).body.readableBytesView, as: UTF8.self)
+        #expect(html.contains("<title>A &amp; &lt;B&gt; - Swagger UI</title>"))
+        #expect(html.contains("url: '/api/spec.json',"))
+        // Without a docs path there is no page.
+        let none = try self.state(openAPI: #"{"docs_path": null}"#, routes: "")
+        #expect(!none.routeNames.contains("gateway:docs"))
+    }
+
+    @Test func validatorsMatchTheCurrentVersion() throws {
+        let state = try self.state(openAPI: "{}", routes: Self.itemRoutes)
+        let page = try self.page(state, named: "gateway:openapi").page(forHost: nil)
+        #expect(page.etag.count == 18 && page.etag.hasPrefix("\"") && page.etag.hasSuffix("\""))
+        #expect(page.isCurrent(ifNoneMatch: [Substring(page.etag)]))
+        #expect(page.isCurrent(ifNoneMatch: [#""other", W/"# + Substring(page.etag)]))
+        #expect(page.isCurrent(ifNoneMatch: ["*"]))
+        #expect(!page.isCurrent(ifNoneMatch: [#""0000000000000000""#]))
+        #expect(!page.isCurrent(ifNoneMatch: []))
+        // Another document, another tag.
+        let other = try self.state(openAPI: #"{"title": "Other"}"#, routes: Self.itemRoutes)
+        #expect(try self.page(other, named: "gateway:openapi").page(forHost: nil).etag != page.etag)
+    }
+}
