@@ -15,6 +15,7 @@ import NIOPosix
 ///   `&encoding=E` says `Content-Encoding: E`
 /// - `/slow?ms=N`: the echo after N milliseconds
 /// - `/hop`: a response carrying hop-by-hop fields the gateway must remove
+/// - `/cors`: `ok` with the upstream's own `Access-Control-*` fields and `Vary: Accept-Language`
 /// - `/reset`: the connection closed once the request was read, without a response
 /// - `/healthz`: `healthStatus` with an empty body (counted in `healthChecks`, not `requests`)
 ///
@@ -209,6 +210,22 @@ final class ProxyTestUpstream: @unchecked Sendable {
                     let (handler, context) = loopBound.value
                     handler.sendEcho(head: head, context: context)
                 }
+            case "/cors":
+                // An upstream with CORS answers of its own, which a `cors` route replaces.
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "text/plain")
+                headers.add(name: "content-length", value: "2")
+                headers.add(name: "access-control-allow-origin", value: "https://upstream.example")
+                headers.add(name: "access-control-allow-credentials", value: "true")
+                headers.add(name: "access-control-expose-headers", value: "x-upstream-secret")
+                headers.add(name: "access-control-allow-methods", value: "PATCH")
+                headers.add(name: "vary", value: "Accept-Language")
+                headers.add(name: "x-upstream", value: self.name)
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             case "/hop":
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "text/plain")

@@ -113,6 +113,24 @@ struct OpenAPIDocumentTests {
         #expect(!text.contains("backend"))
     }
 
+    @Test func routesOfOneShapeShareAPathItemWithItsParameterNames() throws {
+        // OpenAPI sees `/items/{item_id}` and the prefix `/items/` (shown as `/items/{path}`) as one path.
+        let state = try self.state(
+            openAPI: "{}",
+            routes: #"""
+                {"name": "items", "match": {"path": "/items/{item_id}", "methods": ["GET"]}, "handler": "items"},
+                {"name": "rest", "match": {"prefix": "/items/", "methods": ["POST", "GET"]}, "upstream": "backend"}
+                """#,
+            extra: #""upstreams": {"backend": {"targets": [{"address": "127.0.0.1:9000"}]}},"#)
+        let paths = try #require(try self.document(state)["paths"] as? [String: [String: [String: Any]]])
+        #expect(Array(paths.keys) == ["/items/{item_id}"])
+        let item = try #require(paths["/items/{item_id}"])
+        #expect(Set(item.keys) == ["get", "post"])  // GET is the items route's: it is matched first
+        #expect(item["get"]?["operationId"] as? String == "read_item_items__item_id__get")
+        let parameters = try #require(item["post"]?["parameters"] as? [[String: Any]])
+        #expect(parameters.map { $0["name"] as? String } == ["item_id"])
+    }
+
     @Test func eachHostSeesTheRoutesItCanReach() throws {
         let state = try self.state(
             openAPI: "{}",
