@@ -45,6 +45,7 @@ struct ShippedConfigurationTests {
         #expect(configuration.shutdown.drainTimeout == .seconds(10))
         #expect(configuration.reload == ReloadConfiguration(watch: true, debounce: .milliseconds(200)))
         #expect(configuration.eventLoops == 0)
+        #expect(configuration.openAPI == OpenAPIConfiguration())
         #expect(
             configuration.routes == [
                 RouteConfiguration(
