@@ -24,6 +24,22 @@ struct ConfigurationChangesTests {
         #expect(changes.listenersToKeep.map(\.name) == ["a", "b"])
     }
 
+    @Test func openAPIOnChangedAndOff() throws {
+        func with(_ openAPI: String) throws -> GatewayConfiguration {
+            try Self.configuration(
+                #"{"listeners": [{"name": "a", "address": "127.0.0.1:8001"}, {"name": "b", "address": "127.0.0.1:8002"}], "openapi": \#(openAPI), "routes": []}"#
+            )
+        }
+        let on = try with("{}")
+        #expect(ConfigurationChanges(from: Self.base, to: on).descriptions == ["openapi: updated (served from the next request)"])
+        #expect(ConfigurationChanges(from: on, to: on).descriptions == [])
+        #expect(
+            ConfigurationChanges(from: on, to: try with(#"{"title": "x"}"#)).descriptions == [
+                "openapi: updated (served from the next request)"
+            ])
+        #expect(ConfigurationChanges(from: on, to: Self.base).descriptions == ["openapi: no longer served"])
+    }
+
     @Test func listenersAddedMovedAndRemoved() throws {
         let new = try Self.configuration(
             #"""

@@ -378,9 +378,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     // MARK: Answering
 
     func dispatch(_ request: Request, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let route = request.state.routes[request.route]
-        guard let handler = route.handler else {
-            if let page = route.page { self.serve(page, to: request, context: context) }
+        guard let handler = request.state.routes[request.route].handler else {
+            if let page = request.state.routes[request.route].page { self.serve(page, to: request, context: context) }
             return
         }
         let builtIn = BuiltInRequest(
@@ -446,12 +445,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var body = body
         var extraHeaders = extraHeaders
         if request.route >= 0 {
-            let route = request.state.routes[request.route]
             // A browser reads an error (401, 422, 429, …) only if it carries the CORS fields too.
-            if let cors = route.cors, !request.isPreflight {
+            if let cors = request.state.routes[request.route].cors, !request.isPreflight {
                 extraHeaders += cors.responseHeaders(origin: request.head.headers.first(name: "origin"))
             }
-            if let compression = route.compression {
+            if let compression = request.state.routes[request.route].compression {
                 self.compress(&body, extraHeaders: &extraHeaders, compression, status: status,
                     contentType: contentType, request: request, context: context)
             }
