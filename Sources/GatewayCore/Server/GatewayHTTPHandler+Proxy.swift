@@ -49,7 +49,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
             trustForwarded: self.peerIsTrusted(request, context: context),
-            traceparent: self.traceparent(for: request.head))
+            traceparent: self.traceparent(for: request.head), forwarded: &self.forwardedMemo)
         var responseRules = proxy.responseRules
         for field in request.rateLimitHeaders {
             responseRules.add.append(HeaderField(name: field.name, value: field.value))
