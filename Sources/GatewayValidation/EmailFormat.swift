@@ -1,0 +1,3 @@
+enum EmailFormat {
+    static func validate(_ text: Substring) -> Result<String, ConstraintFailure> { .success(String(text)) }
+}
