@@ -359,6 +359,31 @@ schema_case("temporal", {
     ]
 ])
 
+EMAILS = [
+    "a@example.com", "A@Example.COM", "x", "", " ", "a@b", "a@localhost", "a@x.test", "a@x.local", "a@onion", "a@x.arpa",
+    "a@x.invalid", "a@test", "@example.com", "a@", "a..b@example.com", ".a@example.com", "a.@example.com",
+    "a@-x.com", "a@x-.com", "a@x.-y.com", "a@x-.y.com", "a@.x.com", "a@x..com", "a@example.com.",
+    "\u00e9@example.com", "a@ex\u00e4mple.com", "a@\u00e9.com", "a@EX\u00c4MPLE.com", "\"a b\"@example.com", "\"ab\"@example.com",
+    "\"a\\\"b\"@example.com", "\"a\"b@example.com", "\"a\"bc\"@example.com", "a b@example.com", "a(b)@example.com",
+    "a,b@example.com", "a;b@example.com", "a\\b@example.com", "a[b]@example.com", "a<b@example.com", "a>b@example.com",
+    "a@[1.2.3.4]", "a@[1.2.3]", "a@[1.2.3.256]", "a@[1..2.3]", "a@[01.2.3.4]", "a@[1.2.3.4444]", "a@[IPv6:::1]",
+    "a@[abc]", "a@[x:y]", "a@[x:y\u00fb]", "Info@example.com", "POSTMASTER@Example.com", "info@EXAMPLE.COM",
+    "a@ex_ample.com", "a@exa--mple.com", "a@ab--c.com", "a@xn--c.com", "a@XN--nxasmq6b.com", "a@example.c0m",
+    "a@example.com1", "a@" + "x" * 63 + ".com", "a@" + "x" * 64 + ".com", "a@" + "x" * 65 + ".com",
+    "a" * 65 + "@example.com", "a" * 250 + "@example.com", "a" * 240 + "@example.com", "a" * 242 + "@example.com",
+    "a@" + ".".join(["x" * 60] * 5) + ".com", "\u00e9" * 130 + "@example.com",
+    "a@xn--nxasmq6b.com", "a@xn--zz.com", "a@b@example.com", "a@exam ple.com", "a@example.com ", " a@example.com",
+    "a\tb@example.com", "a@exa\tmple.com", "a\u00a0b@example.com", "a\u200bb@example.com", "\u0301a@example.com",
+    "a\uff20example.com", "a\ufe6bexample.com", "aexample.com", "John <a@example.com>", "John Smith <a@example.com>",
+    "\"John Smith\" <a@example.com>", "<a@example.com>", "John <a@example.com", "John <a@example.com> x",
+    "Jo.hn <a@example.com>", "John <a@b>", "J\u00f6hn <a@example.com>", "<a@example.com", "x <>", "John <>",
+    "a@example.com <b@example.com>", "  John   <a@example.com>  ", "a!#$%&'*+-/=?^_`{|}~@example.com",
+    "a@ex!ample.com", "a@123.com", "a@1.2.3.4", "a@example.\u00e9", "\u0661@example.com", "a@\U0001F600.com",
+    "a\U0001F600@example.com", "a@example.com\n", "a@x.y", "a" * 2049, "a@" + "b" * 2047,
+]
+schema_case("email", {"type": "object", "properties": {"e": {"type": "string", "format": "email"}}},
+            [json.dumps({"e": e}) for e in EMAILS] + ['{"e":1}', '{"e":null}', '{"e":["a@example.com"]}'])
+
 # Parameter schemas: (schema, bodies, parameter value lists)
 schema_case("p integer", {"type": "integer", "minimum": 1, "maximum": 10},
             ['5', '"5"', '0', '11'],
@@ -377,6 +402,8 @@ schema_case("p uuid", {"type": "string", "format": "uuid"}, [],
 schema_case("p date", {"type": "string", "format": "date"}, [], [["2020-01-01"], ["86400"], ["x"], ["2020-01-01T01:00"]])
 schema_case("p datetime", {"type": ["string", "null"], "format": "date-time"}, [],
             [["2020-01-01T00:00Z"], ["2020-01-01"], ["1.5"], ["2020-13-01"], ["2020-01-01x"]])
+schema_case("p email", {"type": "string", "format": "email"}, [],
+            [["a@example.com"], ["John <a@example.com>"], ["a@b"], ["nope"], [" a@example.com "]])
 schema_case("p nullable", {"type": ["integer", "null"], "maximum": 3}, ['null', '4'], [["2"], ["4"], ["null"]])
 schema_case("p list", {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1, "maxItems": 3},
             [], [["1"], ["1", "2", "3"], ["1", "x", "-1"], ["1", "2", "3", "4"], ["a", "b", "c", "d"]])
