@@ -1,4 +1,4 @@
-/// Why a schema document does not compile: every problem found, in document order.
+/// Why a schema document does not compile: every problem found, in the order the compiler met them.
 public struct JSONSchemaErrors: Error, Sendable, Equatable, CustomStringConvertible {
     /// One problem, at a path inside the schema ("properties.qty.minimum"; "" is the root).
     public struct Problem: Sendable, Equatable, CustomStringConvertible {

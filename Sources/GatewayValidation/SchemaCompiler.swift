@@ -296,7 +296,7 @@ struct SchemaCompiler {
 
     private mutating func number(_ schema: JSONObject, _ keyword: String, at path: SchemaPath) -> JSONNumber? {
         guard let value = schema[keyword] else { return nil }
-        guard case .number(let n) = value, n.isInteger || n.doubleValue.isFinite else {
+        guard case .number(let n) = value else {
             self.report(path.appending(key: keyword), "must be a number, got \(Self.describe(value))")
             return nil
         }
