@@ -26,7 +26,9 @@ enum EmailFormat {
         let nameCharacter = #"[\w!#$%&'*+\-/=?^_`{|}~]"#
         let pattern =
             #"\s*(?:((?:"# + nameCharacter + #"+\s+)*"# + nameCharacter + #"+)|"((?:[^"]|\")+)")?\s*<(.+)>\s*"#
-        return try! Regex(pattern).matchingSemantics(.unicodeScalar)
+        let regex = try! Regex(pattern).matchingSemantics(.unicodeScalar)
+        _ = try? regex.wholeMatch(in: "")  // lower the program once, here
+        return regex
     }()
 }
 

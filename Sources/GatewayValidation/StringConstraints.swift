@@ -60,6 +60,8 @@ struct StringPattern: @unchecked Sendable {
             throw .invalid("\(error)")
         }
         self.source = source
+        // Regex lowers its program on first use: do it now, at config load, not on a request.
+        _ = self.matches("")
     }
 
     func matches(_ text: Substring) -> Bool {

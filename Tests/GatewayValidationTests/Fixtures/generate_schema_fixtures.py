@@ -384,6 +384,29 @@ EMAILS = [
 schema_case("email", {"type": "object", "properties": {"e": {"type": "string", "format": "email"}}},
             [json.dumps({"e": e}) for e in EMAILS] + ['{"e":1}', '{"e":null}', '{"e":["a@example.com"]}'])
 
+schema_case("mixed", {
+    "type": "object",
+    "properties": {
+        "ids": {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": 2},
+        "when": {"type": ["string", "null"], "format": "date"},
+        "tags": {"type": "object", "additionalProperties": {"type": ["array", "null"], "items": {"enum": ["a", "b"]}}},
+        "score": {"type": "number", "minimum": 0, "maximum": 1, "multipleOf": 0.25},
+        "level": {"type": "integer", "exclusiveMinimum": -1, "exclusiveMaximum": 3},
+        "kind": {"type": ["string", "null"], "enum": ["x", None]},
+        "child": {"type": "object", "properties": {"n": {"type": "integer"}}, "additionalProperties": False,
+                  "required": ["n"]},
+    },
+    "required": ["ids"],
+    "additionalProperties": False,
+}, [
+    '{"ids":[]}', '{"ids":["12345678-1234-1234-1234-1234567890ab","x"]}', '{"ids":["x","y","z"]}', '{"ids":"x"}',
+    '{"ids":[1],"when":null,"tags":{"a":null,"b":["a","c"],"c":"a"},"score":0.5,"level":2,"kind":null}',
+    '{"ids":[],"when":"2020-02-30","score":0.3,"level":3,"kind":"y","child":{"n":1,"m":2}}',
+    '{"ids":[],"score":1.25,"level":-1,"child":{}}', '{"ids":[],"score":"0.75","level":"2.0","child":[]}',
+    '{"ids":[],"score":-0.0,"level":false,"extra":1,"child":null}', '{"child":{"n":"x","z":1},"zz":0}',
+    '{"ids":[],"score":true}', '{"ids":[],"score":1e-300}', '{"ids":[],"when":86400}', '{"ids":[],"when":"86400"}',
+])
+
 # Parameter schemas: (schema, bodies, parameter value lists)
 schema_case("p integer", {"type": "integer", "minimum": 1, "maximum": 10},
             ['5', '"5"', '0', '11'],
@@ -404,6 +427,13 @@ schema_case("p datetime", {"type": ["string", "null"], "format": "date-time"}, [
             [["2020-01-01T00:00Z"], ["2020-01-01"], ["1.5"], ["2020-13-01"], ["2020-01-01x"]])
 schema_case("p email", {"type": "string", "format": "email"}, [],
             [["a@example.com"], ["John <a@example.com>"], ["a@b"], ["nope"], [" a@example.com "]])
+schema_case("p uuid list", {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": 2}, [],
+            [["12345678-1234-1234-1234-1234567890ab"], ["x", "12345678123412341234123456789012"], ["a", "b", "c"]])
+schema_case("p bool list", {"type": "array", "items": {"type": "boolean"}, "minItems": 2}, [],
+            [["on", "off"], ["on"], ["x"], ["x", "y"]])
+schema_case("p const", {"const": "fixed"}, [], [["fixed"], ["other"]])
+schema_case("p number bounds", {"type": "number", "minimum": -1.5, "exclusiveMaximum": 1e20}, [],
+            [["-1.5"], ["-1.6"], ["1e20"], ["-inf"], ["1_000.5"], [" 2 "], ["0x1"]])
 schema_case("p nullable", {"type": ["integer", "null"], "maximum": 3}, ['null', '4'], [["2"], ["4"], ["null"]])
 schema_case("p list", {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1, "maxItems": 3},
             [], [["1"], ["1", "2", "3"], ["1", "x", "-1"], ["1", "2", "3", "4"], ["a", "b", "c", "d"]])
