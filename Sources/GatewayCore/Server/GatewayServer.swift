@@ -369,7 +369,6 @@ public final class GatewayServer: Sendable {
                         let sync = channel.pipeline.syncOperations
                         if let tlsContext = settings.tlsContext {
                             try sync.addHandler(TLSHandler(context: tlsContext))
-                            try sync.addHandler(TLSHandshakeObserver(metrics: metrics))
                         }
                         let activity = ReadActivity()
                         try sync.addHandler(
