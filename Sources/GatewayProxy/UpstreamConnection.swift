@@ -79,8 +79,9 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private func scheduleWatchdog(at deadline: NIODeadline) {
         guard self.isOpen, let context = self.context else { return }
         self.watchdogFiresAt = deadline
-        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
+        // A strong capture (no weak reference, whose side table would slow every retain of
+        // this handler): the task is cancelled when the channel closes.
+        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.watchdog = nil
             if let next = self.exchange?.checkTimeout() { self.scheduleWatchdog(at: next) }
         }

@@ -44,7 +44,11 @@ public final class UpstreamExchange {
     /// Whether the request has a body (framed by length or chunks): such a
     /// request is not retried, since the body may already be gone.
     private let hasBody: Bool
-    private weak var delegate: (any UpstreamExchangeDelegate)?
+    /// Strong, and let go of when the exchange ends (`finish`): the delegate (the client
+    /// connection's handler) holds the exchange too, and always aborts it when it goes away.
+    /// A weak reference would give the handler a side table, which makes every retain and
+    /// release of it (NIO makes several per event) take the slow path.
+    private var delegate: (any UpstreamExchangeDelegate)?
 
     /// The target of the current attempt; -1 when none could be picked.
     private var target = -1
@@ -247,8 +251,8 @@ public final class UpstreamExchange {
                 self.retry(after: nil)
                 return
             }
-            self.finish()
-            self.delegate?.upstreamResponseEnd()
+            let delegate = self.finish()
+            delegate?.upstreamResponseEnd()
         }
     }
 
@@ -327,13 +331,13 @@ public final class UpstreamExchange {
 
     private func fail(_ failure: UpstreamFailure) {
         guard !self.finished else { return }
-        self.finish()
+        let delegate = self.finish()
         if let connection = self.connection {
             self.connection = nil
             self.pool.release(connection, reusable: false)
         }
         self.recordFailure(failure)
-        self.delegate?.upstreamFailed(failure, responseStarted: self.responseStarted)
+        delegate?.upstreamFailed(failure, responseStarted: self.responseStarted)
     }
 
     /// Counts a failed attempt under its target (nothing when no target was picked).
@@ -351,13 +355,18 @@ public final class UpstreamExchange {
         .nanoseconds((NIODeadline.now() - self.attemptStartedAt).nanoseconds)
     }
 
-    private func finish() {
+    /// Ends the exchange. Returns the delegate for one last call, and lets go of it.
+    @discardableResult
+    private func finish() -> (any UpstreamExchangeDelegate)? {
+        let delegate = self.delegate
+        self.delegate = nil
         self.finished = true
         if self.target >= 0 { self.pool.inFlight[self.target] -= 1 }
         if let waiterID = self.waiterID {
             self.waiterID = nil
             self.pool.cancel(waiterID)
         }
+        return delegate
     }
 
     // MARK: Request timeout
