@@ -207,6 +207,13 @@ extension RouteConfiguration {
                         JSONMember(key: "types", value: .array(compression.types.map { .string($0) })),
                     ])))
         }
+        if let decompression = requestDecompression {
+            var object = [JSONMember(key: "max_ratio", value: .number(String(decompression.maxRatio)))]
+            if let maxBytes = decompression.maxBytes {
+                object.insert(JSONMember(key: "max_bytes", value: .number(String(maxBytes))), at: 0)
+            }
+            members.append(JSONMember(key: "request_decompression", value: .object(object)))
+        }
         switch action {
         case .handler(let handler):
             members.append(JSONMember(key: "handler", value: .string(handler.rawValue)))

@@ -13,10 +13,13 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var compression: CompressionConfiguration?
     /// This route's request body limit; nil uses `http.max_body_bytes`.
     public var maxBodyBytes: Int?
+    /// Inflating gzip request bodies, or `nil` when bodies pass through untouched.
+    public var requestDecompression: RequestDecompressionConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
-        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil
+        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
+        requestDecompression: RequestDecompressionConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -25,6 +28,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rateLimitHeaders = rateLimitHeaders
         self.compression = compression
         self.maxBodyBytes = maxBodyBytes
+        self.requestDecompression = requestDecompression
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

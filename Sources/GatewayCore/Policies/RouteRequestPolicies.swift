@@ -1,0 +1,19 @@
+import GatewayConfig
+
+/// The policies that look at a request after routing and rate limits and
+/// before it is dispatched, in the README's order: request decompression, then
+/// validation. Compiled once per configuration; `CompiledRoute.requestPolicies`
+/// is nil for a route with neither, which then pays one nil check.
+struct RouteRequestPolicies: Sendable {
+    let decompression: RouteDecompression?
+
+    /// Nil when the route configures none of these policies.
+    init?(route: RouteConfiguration, bodyLimit: Int) {
+        guard route.requestDecompression != nil else { return nil }
+        self.decompression = route.requestDecompression.map { RouteDecompression($0, routeBodyLimit: bodyLimit) }
+    }
+
+    /// Whether every request of the route is collected whole before it is
+    /// dispatched (a gzip body is collected whatever this says).
+    var needsWholeBody: Bool { false }
+}
