@@ -252,4 +252,22 @@ struct TraceContextTests {
         #expect(replaced["traceparent"] == [started])
         #expect(replaced["tracestate"].isEmpty)
     }
+
+    /// One connection's memo gives each request the element of its own host and IP.
+    @Test func theForwardedMemoFollowsTheHostAndClient() {
+        var memo = ForwardedElementMemo()
+        func forwarded(host: String, ip: String) -> [String] {
+            var headers = HTTPHeaders()
+            headers.add(name: "host", value: host)
+            let client = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
+            return route(.prefix("/")).upstreamHead(
+                client: client, target: "/", clientIP: ip, scheme: "https", requestID: "r", trustForwarded: false,
+                traceparent: "t", forwarded: &memo
+            ).headers["forwarded"]
+        }
+        #expect(forwarded(host: "a.example", ip: "10.0.0.1") == ["for=10.0.0.1;proto=https;host=a.example"])
+        #expect(forwarded(host: "a.example", ip: "10.0.0.1") == ["for=10.0.0.1;proto=https;host=a.example"])
+        #expect(forwarded(host: "b.example:8443", ip: "10.0.0.1") == [#"for=10.0.0.1;proto=https;host="b.example:8443""#])
+        #expect(forwarded(host: "b.example:8443", ip: "::1") == [#"for="[::1]";proto=https;host="b.example:8443""#])
+    }
 }

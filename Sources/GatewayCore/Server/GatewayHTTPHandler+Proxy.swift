@@ -55,7 +55,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
             trustForwarded: self.peerIsTrusted(request, context: context),
-            traceparent: self.traceparent(for: request.head))
+            traceparent: self.traceparent(for: request.head), forwarded: &self.forwardedMemo)
         if let wholeBody {
             ProxyRoute.frameWholeBody(
                 &head, length: wholeBody.body?.readableBytes ?? 0, decoded: wholeBody.decompressed,

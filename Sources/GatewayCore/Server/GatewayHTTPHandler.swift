@@ -92,6 +92,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     var requestIDs: RequestIDGenerator?
     /// Ids for traces this gateway starts (`traceparent` on proxied requests).
     var traceRandom: Xoshiro256?
+    /// This connection's `Forwarded` element, rebuilt only when its host changes.
+    var forwardedMemo = ForwardedElementMemo()
     var clientAddress: String?
     var inRead = false
     var needsFlush = false
@@ -472,11 +474,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let response = self.serializer.serialize(
             status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
-            extraHeaders: extraHeaders, requestID: requestID, connection: connection,
-            allocator: context.channel.allocator)
+            extraHeaders: extraHeaders, requestID: requestID, connection: connection)
 
         if keepAlive {
             context.write(self.wrapOutboundOut(response), promise: nil)
+            ResponseBuffers.recycle(response)
             if self.inRead {
                 self.needsFlush = true
             } else {
