@@ -15,11 +15,13 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int?
     /// Inflating gzip request bodies, or `nil` when bodies pass through untouched.
     public var requestDecompression: RequestDecompressionConfiguration?
+    /// Typed parameters and a JSON body checked before dispatch, or `nil`.
+    public var validation: ValidationConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
         rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
-        requestDecompression: RequestDecompressionConfiguration? = nil
+        requestDecompression: RequestDecompressionConfiguration? = nil, validation: ValidationConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -29,6 +31,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.compression = compression
         self.maxBodyBytes = maxBodyBytes
         self.requestDecompression = requestDecompression
+        self.validation = validation
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

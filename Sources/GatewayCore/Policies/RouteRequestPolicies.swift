@@ -6,14 +6,19 @@ import GatewayConfig
 /// is nil for a route with neither, which then pays one nil check.
 struct RouteRequestPolicies: Sendable {
     let decompression: RouteDecompression?
+    let validation: RouteValidation?
 
     /// Nil when the route configures none of these policies.
     init?(route: RouteConfiguration, bodyLimit: Int) {
-        guard route.requestDecompression != nil else { return nil }
+        guard route.requestDecompression != nil || route.validation != nil else { return nil }
         self.decompression = route.requestDecompression.map { RouteDecompression($0, routeBodyLimit: bodyLimit) }
+        self.validation = route.validation.map {
+            RouteValidation($0, parameterNames: route.match.path.parameterNames)
+        }
     }
 
     /// Whether every request of the route is collected whole before it is
-    /// dispatched (a gzip body is collected whatever this says).
-    var needsWholeBody: Bool { false }
+    /// dispatched: its body is validated. (A gzip body on a decompressing route
+    /// is collected whatever this says; anything else streams.)
+    var needsWholeBody: Bool { self.validation?.body != nil }
 }

@@ -33,11 +33,22 @@ extension GatewayHTTPHandler {
     }
 
     /// The request policies that can decide on the head alone, before `Expect`
-    /// is answered: a content coding the route cannot undo is refused (415).
+    /// is answered: a content coding the route cannot undo is refused (415),
+    /// and so are parameters that fail validation when the body is not
+    /// validated (a validated body is checked with them at its end).
     func admit(
         _ request: Request, policies: RouteRequestPolicies, path: Substring, context: ChannelHandlerContext
     ) -> Admission {
         var inflater: GzipRequestInflater?
+        if policies.decompression == nil, policies.needsWholeBody,
+            RouteDecompression.coding(of: request.head.headers) != .identity
+        {
+            // A body to validate that the route does not decompress cannot be read (RFC 7694).
+            self.reject(
+                request, with: .unsupportedContentEncoding, extraHeaders: [("accept-encoding", "identity")],
+                context: context)
+            return .refused
+        }
         if let decompression = policies.decompression {
             switch RouteDecompression.coding(of: request.head.headers) {
             case .identity:
@@ -56,8 +67,28 @@ extension GatewayHTTPHandler {
                 return .refused
             }
         }
+        if let validation = policies.validation, validation.body == nil {
+            let verdict = validation.validateParameters(
+                pathParameters: request.parameters, query: request.query, headers: request.head.headers,
+                allocator: context.channel.allocator)
+            if case .refused(let status, let contentType, let body) = verdict {
+                self.state = .discarding
+                self.refuse(request, status: status, contentType: contentType, body: body, context: context)
+                return .refused
+            }
+        }
         guard inflater != nil || policies.needsWholeBody else { return .streams }
         return .buffers(BufferedRequest(path: path, inflater: inflater))
+    }
+
+    /// Answers with validation's refusal (FastAPI's shape, not the gateway's error shape).
+    func refuse(
+        _ request: Request, status: HTTPResponseStatus, contentType: StaticString, body: ByteBuffer,
+        context: ChannelHandlerContext
+    ) {
+        self.write(
+            status: status, contentType: contentType, body: body, extraHeaders: request.rateLimitHeaders,
+            request: request, requestID: nil, context: context)
     }
 
     /// A piece of a body being collected whole: counted against the route's
@@ -108,6 +139,16 @@ extension GatewayHTTPHandler {
                 try inflater.finish()
             } catch {
                 self.respond(with: .forInflating(error), to: request, context: context)
+                return
+            }
+        }
+        // Parameters alone were checked on the head; with a body schema, everything is checked now.
+        if let validation = request.state.routes[request.route].requestPolicies?.validation, validation.body != nil {
+            let verdict = validation.validate(
+                pathParameters: request.parameters, query: request.query, headers: request.head.headers,
+                body: buffered.body, allocator: context.channel.allocator)
+            if case .refused(let status, let contentType, let body) = verdict {
+                self.refuse(request, status: status, contentType: contentType, body: body, context: context)
                 return
             }
         }
