@@ -183,8 +183,9 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let buffer = ProxyResponseWriter.serializeHead(
             head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
-            rules: proxied.responseRules, allocator: context.channel.allocator)
+            rules: proxied.responseRules)
         self.writeToClient(buffer, proxied, context: context)
+        ResponseBuffers.recycle(buffer)
     }
 
     func upstreamResponseBody(_ chunk: ByteBuffer) {

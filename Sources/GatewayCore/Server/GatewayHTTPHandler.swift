@@ -88,7 +88,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     var serializer = HTTPResponseSerializer()
     /// This connection's zlib state, made when a compressing route first needs it.
     var gzip = GzipEncoder()
-    var metricsCache = RequestMetricsCache()
     var requestIDs: RequestIDGenerator?
     /// Ids for traces this gateway starts (`traceparent` on proxied requests).
     var traceRandom: Xoshiro256?
@@ -290,6 +289,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else {
+            _ = self.observeHandshake(event)
             context.fireUserInboundEventTriggered(event)
             return
         }
@@ -303,6 +303,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
+            self.observeHandshakeFailure(error)
             context.fireErrorCaught(error)
             return
         }
@@ -536,7 +537,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.clock.lastBodyBytes = now
         let duration = now - request.startedAt
         let method = Self.metricsLabel(for: request.head.method)
-        self.metricsCache.record(
+        self.stateBox.requestMetrics.record(
             metrics: self.metrics, routeNames: request.state.routeNames, route: request.route, method: method,
             code: Int(status.code), duration: .nanoseconds(duration.nanoseconds))
         guard request.state.accessLogEnabled else { return }

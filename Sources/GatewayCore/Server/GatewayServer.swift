@@ -356,20 +356,22 @@ public final class GatewayServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(helper.makeServerChannelHandler(channel: channel))
                     }
                 }
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.maxMessagesPerRead, value: 16)
-                // Start small (a ClientHello or a request head fits in 1 KB) and grow for bodies:
-                // an idle keep-alive connection then holds 1 KB less than with NIO's 2 KB default.
-                .childChannelOption(
-                    .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536))
+                // No child options: TCP_NODELAY comes from the listening socket (NIO sets it there
+                // and Linux copies it to accepted sockets), and the others are set synchronously
+                // below, which saves the futures ServerBootstrap chains per option and connection.
                 .childChannelInitializer { channel in
                     connections.add(channel)
                     return channel.eventLoop.makeCompletedFuture {
                         let settings = settingsBox.current
+                        if let options = channel.syncOptions {
+                            try options.setOption(.maxMessagesPerRead, value: 16)
+                            // Start small (a ClientHello or a request head fits in 1 KB) and grow for
+                            // bodies: an idle keep-alive connection holds 1 KB less than with NIO's 2 KB.
+                            try options.setOption(.recvAllocator, value: Self.receiveBuffers)
+                        }
                         let sync = channel.pipeline.syncOperations
                         if let tlsContext = settings.tlsContext {
                             try sync.addHandler(TLSHandler(context: tlsContext))
-                            try sync.addHandler(TLSHandshakeObserver(metrics: metrics))
                         }
                         let activity = ReadActivity()
                         try sync.addHandler(
@@ -407,6 +409,8 @@ public final class GatewayServer: Sendable {
             ])
         return running
     }
+
+    private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
 
     private func bindAdminListener(_ address: SocketAddressConfiguration) async throws -> any Channel {
         let metrics = self.metrics
