@@ -47,18 +47,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Configuration (gateway.json)
-        .target(
-            name: "GatewayConfig",
-            swiftSettings: swiftSettings
-        ),
-
         // MARK: Request validation engine (FastAPI-compatible 422s)
         .target(
             name: "GatewayValidation",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio")
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Configuration (gateway.json); compiles route validation schemas at load time
+        .target(
+            name: "GatewayConfig",
+            dependencies: ["GatewayValidation"],
             swiftSettings: swiftSettings
         ),
 
@@ -169,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayConfigTests",
-            dependencies: ["GatewayConfig"],
+            dependencies: ["GatewayConfig", "GatewayValidation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -332,12 +332,17 @@ struct ConfigurationDecoder {
         let compression = route.field("compression").map { decodeCompression($0) } ?? .some(nil)
         let maxBodyField = route.field("max_body_bytes")
         let maxBodyBytes = integer(maxBodyField, minimum: 0)
+        let decompression =
+            route.field("request_decompression").map { decodeRequestDecompression($0) } ?? .some(nil)
+        let validationField = route.field("validation")
+        let validation = validationField.flatMap { decodeValidation($0, match: match) }
         guard let name, let match, let action, let rateLimits, let compression,
-            maxBodyField == nil || maxBodyBytes != nil
+            maxBodyField == nil || maxBodyBytes != nil, let decompression, validationField == nil || validation != nil
         else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
-            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes)
+            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes,
+            requestDecompression: decompression, validation: validation)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded

@@ -22,7 +22,8 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
-        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes",
+        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes", "request_decompression",
+        "validation",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -43,6 +44,13 @@ public enum ConfigurationKeys {
     public static let match = ["path", "prefix", "methods", "host"]
     /// `compression` as an object (it may also be `true` or `false`).
     public static let compression = ["gzip", "min_size", "level", "types"]
+    /// `request_decompression` as an object (it may also be `true` or `false`).
+    public static let requestDecompression = ["max_bytes", "max_ratio"]
+    public static let validation = ["path", "query", "headers", "required", "body"]
+    /// `validation.required`: the query and header parameters that must be present.
+    public static let validationRequired = ["query", "headers"]
+    /// `validation.body` naming a schema file instead of holding the schema.
+    public static let validationBodyFile = ["file"]
     public static let rateLimitPolicy = ["limit", "burst", "key", "store"]
     /// `key` as an object: `{"header": "X-API-Key"}`.
     public static let rateLimitKey = ["header"]
@@ -66,6 +74,10 @@ public enum ConfigurationKeys {
         "routes[]": route,
         "routes[].match": match,
         "routes[].compression": compression,
+        "routes[].request_decompression": requestDecompression,
+        "routes[].validation": validation,
+        "routes[].validation.required": validationRequired,
+        "routes[].validation.body": validationBodyFile,
         "routes[].headers": headers,
         "routes[].headers.request": headerRules,
         "routes[].headers.response": headerRules,

@@ -4,6 +4,8 @@
 // no whitespace — so reformatting the file, reordering keys or spelling out a
 // default does not change it, and equal configurations always share it.
 
+import GatewayValidation
+
 extension GatewayConfiguration {
     /// FNV-1a 64-bit hash of ``canonicalJSON``, as 16 lowercase hex digits.
     public var fingerprint: String {
@@ -207,6 +209,14 @@ extension RouteConfiguration {
                         JSONMember(key: "types", value: .array(compression.types.map { .string($0) })),
                     ])))
         }
+        if let validation { members.append(JSONMember(key: "validation", value: validation.canonicalValue)) }
+        if let decompression = requestDecompression {
+            var object = [JSONMember(key: "max_ratio", value: .number(String(decompression.maxRatio)))]
+            if let maxBytes = decompression.maxBytes {
+                object.insert(JSONMember(key: "max_bytes", value: .number(String(maxBytes))), at: 0)
+            }
+            members.append(JSONMember(key: "request_decompression", value: .object(object)))
+        }
         switch action {
         case .handler(let handler):
             members.append(JSONMember(key: "handler", value: .string(handler.rawValue)))
@@ -231,6 +241,49 @@ extension RouteConfiguration {
         }
         members.sort { $0.key < $1.key }
         return .object(members)
+    }
+}
+
+extension ValidationConfiguration {
+    /// Schemas as written (their member order is the order pydantic reports
+    /// fields in, so it counts); a schema file by its path, as certificates are.
+    var canonicalValue: JSONValue {
+        func parameters(_ list: [ValidatedParameter]) -> JSONValue {
+            .object(list.map { JSONMember(key: $0.name, value: $0.schema.canonicalValue) })
+        }
+        var members: [JSONMember] = []
+        if let body { members.append(JSONMember(key: "body", value: body.canonicalValue)) }
+        if !headers.isEmpty { members.append(JSONMember(key: "headers", value: parameters(headers))) }
+        if !path.isEmpty { members.append(JSONMember(key: "path", value: parameters(path))) }
+        if !query.isEmpty { members.append(JSONMember(key: "query", value: parameters(query))) }
+        var required: [JSONMember] = []
+        let requiredHeaders = headers.filter(\.required).map { JSONValue.string($0.name) }
+        let requiredQuery = query.filter(\.required).map { JSONValue.string($0.name) }
+        if !requiredHeaders.isEmpty { required.append(JSONMember(key: "headers", value: .array(requiredHeaders))) }
+        if !requiredQuery.isEmpty { required.append(JSONMember(key: "query", value: .array(requiredQuery))) }
+        if !required.isEmpty { members.append(JSONMember(key: "required", value: .object(required))) }
+        return .object(members)
+    }
+}
+
+extension ValidationSchema {
+    var canonicalValue: JSONValue {
+        if let file { return .object([JSONMember(key: "file", value: .string(file))]) }
+        return JSONValue(self.document)
+    }
+}
+
+extension JSONValue {
+    /// A schema document back in the configuration's own values.
+    init(_ value: GatewayValidation.JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .number(let number): self = .number(number.lexeme)
+        case .string(let text): self = .string(text)
+        case .array(let elements): self = .array(elements.map(JSONValue.init))
+        case .object(let object): self = .object(object.pairs.map { JSONMember(key: $0, value: JSONValue($1)) })
+        }
     }
 }
 

@@ -13,10 +13,15 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var compression: CompressionConfiguration?
     /// This route's request body limit; nil uses `http.max_body_bytes`.
     public var maxBodyBytes: Int?
+    /// Inflating gzip request bodies, or `nil` when bodies pass through untouched.
+    public var requestDecompression: RequestDecompressionConfiguration?
+    /// Typed parameters and a JSON body checked before dispatch, or `nil`.
+    public var validation: ValidationConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
-        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil
+        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
+        requestDecompression: RequestDecompressionConfiguration? = nil, validation: ValidationConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -25,6 +30,8 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rateLimitHeaders = rateLimitHeaders
         self.compression = compression
         self.maxBodyBytes = maxBodyBytes
+        self.requestDecompression = requestDecompression
+        self.validation = validation
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

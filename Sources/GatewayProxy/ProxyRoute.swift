@@ -141,6 +141,20 @@ public struct ProxyRoute: Sendable {
         if !self.requestRules.isEmpty { ProxyHeaders.apply(self.requestRules, to: &headers) }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
+
+    /// Reframes an upstream head for a body the gateway collected whole (and
+    /// may have inflated): the body goes up with its own `Content-Length`, never
+    /// chunked, and without the `Content-Encoding` it no longer has once `decoded`.
+    /// A request without a body keeps having none.
+    public static func frameWholeBody(_ head: inout HTTPRequestHead, length: Int, decoded: Bool, clientSentBody: Bool) {
+        head.headers.remove(name: "transfer-encoding")
+        if decoded { head.headers.remove(name: "content-encoding") }
+        if length > 0 || clientSentBody {
+            head.headers.replaceOrAdd(name: "content-length", value: String(length))
+        } else {
+            head.headers.remove(name: "content-length")
+        }
+    }
 }
 
 /// The RFC 7239 element the gateway appends to `Forwarded` (`for=…;proto=…;host=…`),

@@ -69,7 +69,7 @@ struct SchemaTests {
 
     static let shipped = [
         "gateway.json", "bench/gateway.json", "examples/proxy.json", "examples/ratelimit.json",
-        "examples/ratelimit-redis.json",
+        "examples/ratelimit-redis.json", "examples/policies.json",
     ]
 
     /// Documents both must accept, or both refuse, each with what it shows.
@@ -229,6 +229,43 @@ struct SchemaTests {
         (
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "compression": "gzip"}]}"#,
             "compression as a string"
+        ),
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "routes": [{"name": "a", "match": {"path": "/orders/{order_id}"}, "handler": "items",
+                         "request_decompression": {"max_bytes": 1000000, "max_ratio": 20},
+                         "validation": {"path": {"order_id": {"type": "integer", "minimum": 1}},
+                                        "query": {"tag": {"type": "array", "items": {"type": "string"}}},
+                                        "headers": {"X-Tenant": {"type": "string"}},
+                                        "required": {"query": ["tag"], "headers": ["X-Tenant"]},
+                                        "body": {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items", "request_decompression": true}]}
+            """#, "every request-decompression and validation key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "request_decompression": {"max_ratio": 0}}]}"#,
+            "decompression ratio 0"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "request_decompression": "gzip"}]}"#,
+            "decompression as a string"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"body": "order.json"}}]}"#,
+            "validation body as a string"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"body": {"file": "order.json", "type": "object"}}}]}"#,
+            "validation body file with schema keywords"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"required": {"cookies": []}}}]}"#,
+            "validation required for cookies"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"query": {"q": "string"}}}]}"#,
+            "validation parameter schema as a string"
         ),
     ]
 

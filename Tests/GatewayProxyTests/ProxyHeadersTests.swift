@@ -36,6 +36,29 @@ struct ProxyHeadersTests {
                 == "/status?x")
     }
 
+    /// A body the gateway collected (and maybe inflated) goes up with its own length.
+    @Test func wholeBodyFraming() {
+        var chunked = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/x")
+        chunked.headers.add(name: "transfer-encoding", value: "chunked")
+        chunked.headers.add(name: "content-encoding", value: "gzip")
+        var inflated = chunked
+        ProxyRoute.frameWholeBody(&inflated, length: 300, decoded: true, clientSentBody: true)
+        #expect(inflated.headers["transfer-encoding"].isEmpty)
+        #expect(inflated.headers["content-encoding"].isEmpty)
+        #expect(inflated.headers["content-length"] == ["300"])
+        var kept = chunked
+        ProxyRoute.frameWholeBody(&kept, length: 0, decoded: false, clientSentBody: true)
+        #expect(kept.headers["content-encoding"] == ["gzip"])
+        #expect(kept.headers["content-length"] == ["0"], "an empty body that was sent stays a body")
+        var sized = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/x")
+        sized.headers.add(name: "content-length", value: "40")
+        ProxyRoute.frameWholeBody(&sized, length: 120, decoded: true, clientSentBody: true)
+        #expect(sized.headers["content-length"] == ["120"])
+        var none = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/x")
+        ProxyRoute.frameWholeBody(&none, length: 0, decoded: false, clientSentBody: false)
+        #expect(none.headers["content-length"].isEmpty, "a request without a body gets none")
+    }
+
     @Test func requestHeadForTheUpstream() {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "api.example.com")

@@ -1,7 +1,8 @@
 import Foundation
 import GatewayConfig
 
-/// The files a configuration depends on: the file itself and every certificate and key it names.
+/// The files a configuration depends on: the file itself, every certificate and key it names,
+/// and the routes' validation schema files.
 enum WatchedFiles {
     static func paths(file: String, configuration: GatewayConfiguration?) -> [String] {
         var paths = [file]
@@ -9,6 +10,9 @@ enum WatchedFiles {
             for certificate in listener.tls?.certificates ?? [] {
                 paths += [certificate.certificatePath, certificate.keyPath]
             }
+        }
+        for route in configuration?.routes ?? [] {
+            if let file = route.validation?.body?.file { paths.append(file) }
         }
         return paths
     }

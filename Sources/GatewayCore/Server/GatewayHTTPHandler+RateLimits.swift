@@ -97,6 +97,15 @@ extension GatewayHTTPHandler {
             self.proxied(body: chunk, request: request, proxied, context: context)
             return
         }
+        if case .buffering(let request, let buffered) = self.state {
+            self.buffered(body: chunk, request: request, buffered, context: context)
+            return
+        }
+        if case .lingering(let remaining, let answered) = self.state {
+            self.state = .lingering(remaining: remaining - chunk.readableBytes, answered: answered)
+            if remaining <= chunk.readableBytes { self.closeAfterLingering(answered, context: context) }
+            return
+        }
         guard case .collecting(let request, var body) = self.state else { return }
         if (body?.readableBytes ?? 0) + chunk.readableBytes > request.maxBodyBytes {
             self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
@@ -116,6 +125,8 @@ extension GatewayHTTPHandler {
         switch self.state {
         case .idle, .closed, .limiting:
             return
+        case .lingering(_, let answered):
+            self.closeAfterLingering(answered, context: context)
         case .discarding:
             self.state = .idle
             if self.draining {
@@ -125,6 +136,9 @@ extension GatewayHTTPHandler {
         case .collecting(let request, let body):
             self.state = .idle
             self.dispatch(request, body: body, context: context)
+        case .buffering(let request, let buffered):
+            self.state = .idle
+            self.bufferedRequestEnded(request, buffered, context: context)
         case .proxying(_, let proxied):
             proxied.requestEnded = true
             self.queueing = true

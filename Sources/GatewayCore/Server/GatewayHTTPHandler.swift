@@ -37,10 +37,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case discarding
         /// A response said `Connection: close`; nothing more is read or answered.
         case closed
+        /// Answered with `Connection: close` mid-body: the rest of the body is read
+        /// and dropped (at most `remaining` bytes) before the connection closes, so
+        /// a client still sending sees the answer rather than a reset.
+        case lingering(remaining: Int, answered: EventLoopFuture<Void>)
         /// A request sent to an upstream: its body streams up, its response down.
         case proxying(Request, ProxiedRequest)
         /// Waiting for a rate-limit store (Redis); further request parts queue in `pipelined`.
         case limiting(Request, path: Substring)
+        /// Collecting a body that the route's policies need whole (a gzip body, a
+        /// validated body) before answering or proxying it.
+        case buffering(Request, BufferedRequest)
     }
 
     /// Why the handler is not asking the client for more bytes (a bit set).
@@ -176,8 +183,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let phase: ConnectionClock.Phase
         switch self.state {
         case .idle: phase = .awaitingHead
-        case .collecting: phase = .receivingBody
-        case .discarding: phase = .discardingBody
+        case .collecting, .buffering: phase = .receivingBody
+        case .discarding, .lingering: phase = .discardingBody
         case .closed, .limiting: phase = .other
         case .proxying(_, let proxied):
             phase = !proxied.requestEnded && self.readHolds.isEmpty ? .receivingBody : .other
@@ -202,6 +209,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 error = .bodyTimeout
             } else if case .collecting(let collecting, _) = self.state {
                 request = collecting
+                error = .bodyTimeout
+            } else if case .buffering(let buffering, _) = self.state {
+                request = buffering
                 error = .bodyTimeout
             } else {
                 request = Request(
@@ -308,9 +318,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.respond(with: gatewayError, to: request, context: context)
     }
 
+    /// Whether nothing more is answered on this connection.
     var isClosed: Bool {
-        if case .closed = self.state { return true }
-        return false
+        switch self.state {
+        case .closed, .lingering: return true
+        default: return false
+        }
     }
 
     func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -356,13 +369,26 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Serves a routed request that passed its policies: answers `Expect`, then
-    /// proxies it or starts collecting its body.
+    /// Serves a routed request that passed its rate limits: applies the
+    /// request policies (which may refuse it, or need its body whole), answers
+    /// `Expect`, then proxies it or starts collecting its body.
     func routed(_ request: Request, path: Substring, context: ChannelHandlerContext) {
+        var buffered: BufferedRequest?
+        if let policies = request.state.routes[request.route].requestPolicies {
+            switch self.admit(request, policies: policies, path: path, context: context) {
+            case .refused: return
+            case .streams: break
+            case .buffers(let whole): buffered = whole
+            }
+        }
         if request.head.headers.contains(name: "expect") {
             self.answerExpectation(head: request.head, context: context)
         }
         self.clock.lastBodyBytes = request.startedAt
+        if let buffered {
+            self.state = .buffering(request, buffered)
+            return
+        }
         if let proxy = request.state.routes[request.route].proxy {
             self.startProxying(request, proxy: proxy, path: path, context: context)
             return
@@ -392,25 +418,29 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
     func reject(
-        _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
+        _ request: Request, with error: GatewayError, allow: [String] = [],
+        extraHeaders: [(name: String, value: String)] = [], context: ChannelHandlerContext
     ) {
         self.state = .discarding
-        self.respond(with: error, allow: allow, to: request, context: context)
+        self.respond(with: error, allow: allow, extraHeaders: extraHeaders, to: request, context: context)
     }
 
+    /// `lingerFor`: for an error that closes the connection mid-body, how much
+    /// more of the body to read and drop before closing (see `State.lingering`).
     func respond(
-        with error: GatewayError, allow: [String] = [], to request: Request, requestID: String? = nil,
-        context: ChannelHandlerContext
+        with error: GatewayError, allow: [String] = [], extraHeaders: [(name: String, value: String)] = [],
+        to request: Request, requestID: String? = nil, lingerFor: Int? = nil, context: ChannelHandlerContext
     ) {
         var request = request
         if error.closesConnection { request.keepAlive = false }
         let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
         var extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
+        if !extraHeaders.isEmpty { extra += extraHeaders }
         if !request.rateLimitHeaders.isEmpty { extra += request.rateLimitHeaders }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
-            request: request, requestID: requestID, context: context)
+            request: request, requestID: requestID, lingerFor: lingerFor, context: context)
     }
 
     func write(
@@ -420,6 +450,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         extraHeaders: [(name: String, value: String)],
         request: Request,
         requestID: String?,
+        lingerFor: Int? = nil,
         context: ChannelHandlerContext
     ) {
         // Errors always carry a request id; other answers echo the client's, or carry
@@ -454,6 +485,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
             } else {
                 context.flush()
             }
+        } else if let lingerFor, lingerFor > 0 {
+            self.state = .lingering(
+                remaining: lingerFor, answered: context.writeAndFlush(self.wrapOutboundOut(response)))
         } else {
             self.state = .closed
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)

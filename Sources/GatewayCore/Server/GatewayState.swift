@@ -74,6 +74,7 @@ public final class GatewayState: Sendable {
             case .prefix: parameterNames = []
             }
             let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
+            let bodyLimit = route.maxBodyBytes ?? configuration.http.maxBodyBytes
             if let proxy = route.proxy {
                 // The decoder checked the name, so the group exists.
                 let upstream = upstreamIndex[proxy.upstream]!
@@ -83,7 +84,7 @@ public final class GatewayState: Sendable {
                     CompiledRoute(
                         name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
                         compression: route.compression.map(RouteCompression.init),
-                        maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
+                        maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit)))
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
                 continue
             }
@@ -99,7 +100,7 @@ public final class GatewayState: Sendable {
                 CompiledRoute(
                     name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
                     compression: route.compression.map(RouteCompression.init),
-                    maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes))
+                    maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit)))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
         }
         guard problems.isEmpty else { throw GatewayStateError(problems: problems) }
@@ -129,6 +130,8 @@ struct CompiledRoute: Sendable {
     let compression: RouteCompression?
     /// The route's `max_body_bytes`, or `http.max_body_bytes`.
     let maxBodyBytes: Int
+    /// Request decompression and validation, nil for a route without either.
+    let requestPolicies: RouteRequestPolicies?
 }
 
 extension PathPattern {
