@@ -47,6 +47,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Authentication: API keys and JWT bearer tokens on system OpenSSL
+        .target(
+            name: "GatewayAuth",
+            dependencies: ["COpenSSL", "CGatewayOpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Configuration (gateway.json)
         .target(
             name: "GatewayConfig",
@@ -103,6 +110,7 @@ let package = Package(
             name: "GatewayCore",
             dependencies: [
                 "GatewayTLS",
+                "GatewayAuth",
                 "GatewayConfig",
                 "GatewayValidation",
                 "GatewayHandlers",
@@ -165,6 +173,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayAuthTests",
+            dependencies: ["GatewayAuth", "COpenSSL"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

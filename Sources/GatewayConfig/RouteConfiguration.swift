@@ -13,10 +13,13 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var compression: CompressionConfiguration?
     /// This route's request body limit; nil uses `http.max_body_bytes`.
     public var maxBodyBytes: Int?
+    /// Authentication (API key or JWT), or nil for a route anyone may call.
+    public var auth: RouteAuthConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
-        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil
+        rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
+        auth: RouteAuthConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -25,6 +28,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rateLimitHeaders = rateLimitHeaders
         self.compression = compression
         self.maxBodyBytes = maxBodyBytes
+        self.auth = auth
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

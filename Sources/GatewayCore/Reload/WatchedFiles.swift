@@ -1,7 +1,8 @@
 import Foundation
 import GatewayConfig
 
-/// The files a configuration depends on: the file itself and every certificate and key it names.
+/// The files a configuration depends on: the file itself, every certificate and
+/// key it names, and the API key and JWKS files of `api_keys` and `jwks`.
 enum WatchedFiles {
     static func paths(file: String, configuration: GatewayConfiguration?) -> [String] {
         var paths = [file]
@@ -10,6 +11,10 @@ enum WatchedFiles {
                 paths += [certificate.certificatePath, certificate.keyPath]
             }
         }
+        for key in configuration?.apiKeys ?? [] {
+            if case .file(let path) = key.source { paths.append(path) }
+        }
+        paths += (configuration?.jwks ?? []).map(\.file)
         return paths
     }
 

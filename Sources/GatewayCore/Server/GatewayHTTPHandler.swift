@@ -19,8 +19,9 @@ import Prometheus
 /// pipelined requests are queued (and reading stops) until it is done, so
 /// answers stay in order.
 ///
-/// The rate-limit step is in `GatewayHTTPHandler+RateLimits.swift`, the proxy
-/// path in `GatewayHTTPHandler+Proxy.swift`.
+/// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
+/// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
+/// `GatewayHTTPHandler+Proxy.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler {
@@ -65,6 +66,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var maxBodyBytes: Int
         /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
         var rateLimitHeaders: [(name: String, value: String)] = []
+        /// Who authenticated (an API key's name, a token's `sub`): the access log's `identity`.
+        var identity: String?
+        /// The target as the access log shows it, when it differs from the head's (a query API key redacted).
+        var loggedURI: String?
     }
 
     let stateBox: GatewayStateBox
@@ -328,6 +333,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
+            if let auth = state.routes[route].auth, !self.authenticate(&request, with: auth, context: context) {
+                return
+            }
             request.maxBodyBytes = state.routes[route].maxBodyBytes
             if let length, length > request.maxBodyBytes {
                 self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
@@ -389,21 +397,23 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
     func reject(
-        _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
+        _ request: Request, with error: GatewayError, allow: [String] = [],
+        extraHeaders: [(name: String, value: String)] = [], context: ChannelHandlerContext
     ) {
         self.state = .discarding
-        self.respond(with: error, allow: allow, to: request, context: context)
+        self.respond(with: error, allow: allow, extraHeaders: extraHeaders, to: request, context: context)
     }
 
     func respond(
-        with error: GatewayError, allow: [String] = [], to request: Request, requestID: String? = nil,
-        context: ChannelHandlerContext
+        with error: GatewayError, allow: [String] = [], extraHeaders: [(name: String, value: String)] = [],
+        to request: Request, requestID: String? = nil, context: ChannelHandlerContext
     ) {
         var request = request
         if error.closesConnection { request.keepAlive = false }
         let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
         var extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
+        if !extraHeaders.isEmpty { extra += extraHeaders }
         if !request.rateLimitHeaders.isEmpty { extra += request.rateLimitHeaders }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
@@ -512,11 +522,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 requestID: requestID ?? "-",
                 client: self.clientAddress!,
                 method: request.head.method.rawValue,
-                path: request.head.uri,
+                path: request.loggedURI ?? request.head.uri,
                 route: request.route >= 0 ? request.state.routeNames[request.route] : nil,
                 status: Int(status.code),
                 bytes: bytes,
-                duration: .nanoseconds(duration.nanoseconds)
+                duration: .nanoseconds(duration.nanoseconds),
+                identity: request.identity
             ))
     }
 
