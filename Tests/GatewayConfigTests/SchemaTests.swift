@@ -69,7 +69,7 @@ struct SchemaTests {
 
     static let shipped = [
         "gateway.json", "bench/gateway.json", "examples/proxy.json", "examples/ratelimit.json",
-        "examples/ratelimit-redis.json",
+        "examples/ratelimit-redis.json", "examples/policies.json",
     ]
 
     /// Documents both must accept, or both refuse, each with what it shows.
@@ -248,8 +248,8 @@ struct SchemaTests {
             """#, "every auth key set"
         ),
         (
-            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": "short"}}"#,
-            "an API key under 16 characters"
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": "with a space 0123456789"}}"#,
+            "an API key with spaces"
         ),
         (
             #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": {"path": "x"}}}"#,

@@ -42,7 +42,8 @@ final class RouteAuth: Sendable {
         case refused(Refusal, identity: String?)
     }
 
-    private let counters: [Counter]
+    /// By `Result` (index in `allCases`); API-key routes have no `expired` series.
+    private let counters: [Counter?]
     private let missing: Refusal
     private let ambiguous: Refusal
     // API keys
@@ -55,7 +56,10 @@ final class RouteAuth: Sendable {
     /// Nil when the route's JWKS was not loaded (compiling the state then has a problem to report).
     init?(route: String, configuration: RouteAuthConfiguration, keys: AuthKeys, metrics: GatewayMetrics) {
         self.hideCredentials = configuration.hideCredentials
-        self.counters = Result.allCases.map { metrics.authDecisions(route: route, result: $0.rawValue) }
+        let isJWT = if case .jwt = configuration.method { true } else { false }
+        self.counters = Result.allCases.map { result in
+            result == .expired && !isJWT ? nil : metrics.authDecisions(route: route, result: result.rawValue)
+        }
         let realm = "realm=\"\(configuration.realm)\""
         switch configuration.method {
         case .apiKey(let apiKey):
@@ -130,8 +134,8 @@ final class RouteAuth: Sendable {
     func authenticate(_ head: HTTPRequestHead, query: Substring?, now: Int64) -> Outcome {
         let outcome = self.decide(head, query: query, now: now)
         switch outcome {
-        case .allowed: self.counters[0].increment()
-        case .refused(let refusal, _): self.counters[Result.allCases.firstIndex(of: refusal.result)!].increment()
+        case .allowed: self.counters[0]?.increment()
+        case .refused(let refusal, _): self.counters[Result.allCases.firstIndex(of: refusal.result)!]?.increment()
         }
         return outcome
     }
