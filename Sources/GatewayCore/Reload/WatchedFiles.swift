@@ -31,11 +31,18 @@ enum WatchedFiles {
     }
 
     /// A hash of the files' bytes (a missing file hashes as missing); equal within one process only.
+    /// Every byte counts: Foundation's `Data` hashes only its length and first 80 bytes, so a
+    /// regenerated JWKS (or an edit that keeps a file's size) would look unchanged.
     static func hash(_ paths: [String]) -> Int {
         var hasher = Hasher()
         for path in paths {
             hasher.combine(path)
-            hasher.combine(FileManager.default.contents(atPath: path))
+            if let data = FileManager.default.contents(atPath: path) {
+                hasher.combine(data.count)
+                data.withUnsafeBytes { hasher.combine(bytes: $0) }
+            } else {
+                hasher.combine(-1)
+            }
         }
         return hasher.finalize()
     }
