@@ -37,13 +37,20 @@ enum WatchedFiles {
         var hasher = Hasher()
         for path in paths {
             hasher.combine(path)
-            if let data = FileManager.default.contents(atPath: path) {
-                hasher.combine(data.count)
-                data.withUnsafeBytes { hasher.combine(bytes: $0) }
-            } else {
-                hasher.combine(-1)
-            }
+            hasher.combine(fileAt: path)
         }
         return hasher.finalize()
+    }
+}
+
+extension Hasher {
+    /// Every byte of the file at `path`, or a marker when it cannot be read.
+    mutating func combine(fileAt path: String) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            self.combine(-1)
+            return
+        }
+        self.combine(data.count)
+        data.withUnsafeBytes { self.combine(bytes: $0) }
     }
 }
