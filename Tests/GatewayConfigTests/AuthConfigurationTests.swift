@@ -163,3 +163,27 @@ struct AuthConfigurationTests {
             ])
     }
 }
+
+@Suite("The shipped examples/policies.json: authentication")
+struct PoliciesExampleAuthTests {
+    static let path = ShippedConfigurationTests.packageDirectory + "/examples/policies.json"
+
+    @Test func secureRouteWantsTheKeyFromAPIKeyInXAPIKey() throws {
+        let configuration = try GatewayConfigurationLoader.load(
+            contentsOf: Self.path, environment: ["API_KEY": "example-key-0123456789"])
+        #expect(configuration.apiKeys == [APIKeyConfiguration(name: "secure-client", source: .inline("example-key-0123456789"))])
+        let secure = try #require(configuration.routes.first { $0.name == "secure" })
+        #expect(secure.match.path == .prefix("/secure/"))
+        #expect(secure.proxy?.upstream == "backend")
+        #expect(configuration.upstreams.first { $0.name == "backend" }?.targets.map(\.address.description) == ["127.0.0.1:9000"])
+        #expect(secure.auth == RouteAuthConfiguration(method: .apiKey(APIKeyAuthConfiguration(header: "X-API-Key"))))
+        #expect(configuration.listeners.first?.address.port == 8443)
+        #expect(configuration.admin.address.description == "127.0.0.1:9901")
+        let reports = try #require(configuration.routes.first { $0.name == "reports" })
+        guard case .jwt(let jwt) = reports.auth?.method else {
+            Issue.record("reports is a JWT route")
+            return
+        }
+        #expect(configuration.jwks.first { $0.name == jwt.jwks }?.file.hasSuffix("/examples/keys/jwks.json") == true)
+    }
+}

@@ -66,10 +66,12 @@ struct ConfigurationChanges: Equatable {
         self.describeRateLimitChanges(from: old, to: new)
         // Names only: an inline key's value is never described.
         if old.apiKeys != new.apiKeys {
-            self.descriptions.append("api_keys: updated (\(new.apiKeys.count) keys)")
+            let count = new.apiKeys.count
+            self.descriptions.append("api_keys: updated (\(count) key\(count == 1 ? "" : "s"))")
         }
         if old.jwks != new.jwks {
-            self.descriptions.append("jwks: updated (\(new.jwks.count) key sets)")
+            let count = new.jwks.count
+            self.descriptions.append("jwks: updated (\(count) key set\(count == 1 ? "" : "s"))")
         }
         for path in changedKeyFiles {
             self.descriptions.append("\(path): reloaded")
