@@ -25,7 +25,8 @@ public struct APIKeyTable: Sendable {
         digests.withUnsafeMutableBytes { output in
             for (index, entry) in keys.enumerated() {
                 entry.key.withUnsafeBytes { key in
-                    OpenSSLAlgorithms.sha256(key, into: UnsafeMutableRawBufferPointer(rebasing: output[(index * 32)..<(index * 32 + 32)]))
+                    OpenSSLAlgorithms.sha256(
+                        key, into: UnsafeMutableRawBufferPointer(rebasing: output[(index * 32)..<(index * 32 + 32)]))
                 }
             }
         }
@@ -48,7 +49,9 @@ public struct APIKeyTable: Sendable {
 
     /// The index of the key equal to `presented`, or nil.
     public func identify(_ presented: Substring) -> Int? {
-        if let found = presented.utf8.withContiguousStorageIfAvailable({ self.identify(bytes: UnsafeRawBufferPointer($0)) }) {
+        if let found = presented.utf8.withContiguousStorageIfAvailable({
+            self.identify(bytes: UnsafeRawBufferPointer($0))
+        }) {
             return found
         }
         return Array(presented.utf8).withUnsafeBytes { self.identify(bytes: $0) }
@@ -61,7 +64,8 @@ public struct APIKeyTable: Sendable {
             var found: UInt = 0
             self.digests.withUnsafeBytes { all in
                 for index in 0..<self.names.count {
-                    let difference = UInt(bitPattern: Int(CRYPTO_memcmp(digest.baseAddress, all.baseAddress! + index * 32, 32)))
+                    let difference = UInt(
+                        bitPattern: Int(CRYPTO_memcmp(digest.baseAddress, all.baseAddress! + index * 32, 32)))
                     // All ones when difference == 0, else zero.
                     let equal = ((difference | (0 &- difference)) >> (UInt.bitWidth - 1)) &- 1
                     found = (found & ~equal) | (UInt(index + 1) & equal)

@@ -97,15 +97,20 @@ public final class JSONWebKey: @unchecked Sendable {
         let bits = EVP_PKEY_get_bits(key)
         guard bits >= 2048 else {
             EVP_PKEY_free(key)
-            throw BuildError(member: "n", message: "an RSA key of \(bits) bits is too small (RS256 needs at least 2048)")
+            throw BuildError(
+                member: "n", message: "an RSA key of \(bits) bits is too small (RS256 needs at least 2048)")
         }
         return JSONWebKey(id: id, type: .rsa, algorithm: algorithm, publicKey: key, secret: [])
     }
 
     /// A P-256 public key from its affine coordinates (32 bytes each); the point must be on the curve.
     static func ecP256(id: String?, algorithm: JWTAlgorithm?, x: [UInt8], y: [UInt8]) throws(BuildError) -> JSONWebKey {
-        guard x.count == 32 else { throw BuildError(member: "x", message: "must be 32 bytes for P-256, got \(x.count)") }
-        guard y.count == 32 else { throw BuildError(member: "y", message: "must be 32 bytes for P-256, got \(y.count)") }
+        guard x.count == 32 else {
+            throw BuildError(member: "x", message: "must be 32 bytes for P-256, got \(x.count)")
+        }
+        guard y.count == 32 else {
+            throw BuildError(member: "y", message: "must be 32 bytes for P-256, got \(y.count)")
+        }
         // The uncompressed point, allocated here so it outlives the parameters that point at it.
         let point = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 65)
         defer { point.deallocate() }

@@ -26,7 +26,9 @@ public struct JSONWebKeySet: Sendable {
             let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
             throw Problem(location: "", message: "invalid JSON at line \(line), column \(column): \(error.message)")
         }
-        guard case .object = root else { throw Problem(location: "", message: "expected a JWKS object {\"keys\": [...]}") }
+        guard case .object = root else {
+            throw Problem(location: "", message: "expected a JWKS object {\"keys\": [...]}")
+        }
         guard let keysNode = root["keys"] else { throw Problem(location: "keys", message: "required") }
         guard case .array(let elements) = keysNode else {
             throw Problem(location: "keys", message: "expected an array, got \(keysNode.typeName)")
@@ -95,10 +97,14 @@ public struct JSONWebKeySet: Sendable {
             let curve = try string("crv", required: true)!
             guard curve == "P-256" else { return .skipped("curve \"\(curve)\" is not supported (only P-256)") }
             let (x, y) = (try bytes("x"), try bytes("y"))
-            build = { () throws(JSONWebKey.BuildError) in try JSONWebKey.ecP256(id: id, algorithm: algorithm, x: x, y: y) }
+            build = { () throws(JSONWebKey.BuildError) in
+                try JSONWebKey.ecP256(id: id, algorithm: algorithm, x: x, y: y)
+            }
         case "oct":
             let k = try bytes("k")
-            build = { () throws(JSONWebKey.BuildError) in try JSONWebKey.symmetric(id: id, algorithm: algorithm, secret: k) }
+            build = { () throws(JSONWebKey.BuildError) in
+                try JSONWebKey.symmetric(id: id, algorithm: algorithm, secret: k)
+            }
         default:
             return .skipped("kty \"\(type)\" is not supported")
         }

@@ -350,7 +350,9 @@ public struct JWTVerifier: Sendable {
     }
 
     /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); one of them must be accepted.
-    private static func audience(_ range: Range<Int>, in payload: UnsafeBufferPointer<UInt8>, contains accepted: [[UInt8]])
+    private static func audience(
+        _ range: Range<Int>, in payload: UnsafeBufferPointer<UInt8>, contains accepted: [[UInt8]]
+    )
         -> Bool
     {
         var matched = false

@@ -26,7 +26,8 @@ struct OpenSSLAlgorithms: @unchecked Sendable {
     /// SHA-256 of `bytes` into `digest` (32 bytes).
     static func sha256(_ bytes: UnsafeRawBufferPointer, into digest: UnsafeMutableRawBufferPointer) {
         precondition(digest.count >= 32)
-        _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+        _ = SHA256(
+            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
             digest.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
 

@@ -297,7 +297,8 @@ extension ConfigurationDecoder {
                 continue
             }
             if values.contains(where: { $0.contains(" ") }) {
-                report(path, "a required value cannot contain a space (a string claim is read as space-separated words)")
+                report(
+                    path, "a required value cannot contain a space (a string claim is read as space-separated words)")
                 valid = false
                 continue
             }

@@ -92,13 +92,16 @@ extension GatewayConfiguration {
             let entries = apiKeys.map { key -> JSONMember in
                 switch key.source {
                 case .inline: JSONMember(key: key.name, value: .string(APIKeyConfiguration.redacted))
-                case .file(let path): JSONMember(key: key.name, value: .object([JSONMember(key: "file", value: .string(path))]))
+                case .file(let path):
+                    JSONMember(key: key.name, value: .object([JSONMember(key: "file", value: .string(path))]))
                 }
             }
             members.append(JSONMember(key: "api_keys", value: .object(entries.sorted { $0.key < $1.key })))
         }
         if !jwks.isEmpty {
-            let entries = jwks.map { JSONMember(key: $0.name, value: .object([JSONMember(key: "file", value: .string($0.file))])) }
+            let entries = jwks.map {
+                JSONMember(key: $0.name, value: .object([JSONMember(key: "file", value: .string($0.file))]))
+            }
             members.append(JSONMember(key: "jwks", value: .object(entries.sorted { $0.key < $1.key })))
         }
         if log != LogConfiguration() {
@@ -136,7 +139,9 @@ extension RouteAuthConfiguration {
         switch method {
         case .apiKey(let apiKey):
             var keyMembers: [JSONMember] = []
-            if let allow = apiKey.allow { keyMembers.append(JSONMember(key: "allow", value: .array(allow.map { .string($0) }))) }
+            if let allow = apiKey.allow {
+                keyMembers.append(JSONMember(key: "allow", value: .array(allow.map { .string($0) })))
+            }
             if let header = apiKey.header { keyMembers.append(JSONMember(key: "header", value: .string(header))) }
             if let query = apiKey.query { keyMembers.append(JSONMember(key: "query", value: .string(query))) }
             members.insert(JSONMember(key: "api_key", value: .object(keyMembers)), at: 0)

@@ -12,7 +12,7 @@ extension GatewayMetrics {
         MetricNameDescriptor(
             namespace: "gateway", subsystem: "auth", metricName: "decisions", unitName: "total",
             helpText:
-                "Authentication decisions by route and result (allowed; missing, invalid or expired credentials: 401; forbidden: 403)."
-        )
+                "Authentication decisions by route and result "
+                + "(allowed; missing, invalid or expired credentials: 401; forbidden: 403).")
     }
 }

@@ -77,7 +77,8 @@ final class RouteAuth: Sendable {
                 error: .unauthorized("An API key is required in \(place)."), challenge: challenge, result: .missing)
             self.ambiguous = Refusal(
                 error: .unauthorized("Send one API key, in \(place)."), challenge: challenge, result: .invalid)
-            self.wrongKey = Refusal(error: .unauthorized("The API key is not valid."), challenge: challenge, result: .invalid)
+            self.wrongKey = Refusal(
+                error: .unauthorized("The API key is not valid."), challenge: challenge, result: .invalid)
             self.keyNotAllowed = Refusal(
                 error: .forbidden("This API key may not use this route."), challenge: nil, result: .forbidden)
             self.rejections = [:]
@@ -104,7 +105,8 @@ final class RouteAuth: Sendable {
             }
             self.ambiguous = Refusal(
                 error: .unauthorized("Send one Authorization header."),
-                challenge: bearer + ", error=\"invalid_request\", error_description=\"More than one Authorization header\"",
+                challenge: bearer
+                    + ", error=\"invalid_request\", error_description=\"More than one Authorization header\"",
                 result: .invalid)
             var rejections: [JWTRejection: Refusal] = [:]
             for rejection in JWTRejection.allCases {
@@ -116,8 +118,8 @@ final class RouteAuth: Sendable {
             var missingClaims: [String: Refusal] = [:]
             for claim in jwt.required {
                 let values = claim.values.joined(separator: " ")
-                var challenge =
-                    bearer + ", error=\"insufficient_scope\", error_description=\"The token lacks the required \(claim.name) claim\""
+                let description = "The token lacks the required \(claim.name) claim"
+                var challenge = bearer + ", error=\"insufficient_scope\", error_description=\"\(description)\""
                 if claim.name == "scope" { challenge += ", scope=\"\(values)\"" }
                 missingClaims[claim.name] = Refusal(
                     error: .forbidden("The token's \(claim.name) claim must include \(values)."),

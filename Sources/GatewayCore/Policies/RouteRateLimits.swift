@@ -40,7 +40,9 @@ final class RouteRateLimits: Sendable {
         }
         self.headersEnabled = route.rateLimitHeaders
         self.policyHeader = self.policies.map(\.policyItem).joined(separator: ", ")
-        self.needsClientIP = self.policies.contains { $0.configuration.key != .route && $0.configuration.key != .identity }
+        self.needsClientIP = self.policies.contains {
+            $0.configuration.key != .route && $0.configuration.key != .identity
+        }
         self.identityKeyPrefix = identityKeyPrefix
     }
 
