@@ -76,7 +76,6 @@ public final class UpstreamExchange {
     private var attemptStartedAt = NIODeadline.now()
     private var lastUpstreamActivity = NIODeadline.now()
     private let hashKey: UInt64?
-    private var timer: Scheduled<Void>?
 
     /// `hashKey`: the request's `consistent_hash` key (`HashRing.hash` of the client IP or header), if any.
     public init(
@@ -216,7 +215,7 @@ public final class UpstreamExchange {
         }
         connection.flush()
         self.lastUpstreamActivity = .now()
-        self.scheduleTimer(at: self.lastUpstreamActivity + self.requestTimeout)
+        connection.ensureWatchdog(by: self.lastUpstreamActivity + self.requestTimeout)
         if !connection.isWritable { self.delegate?.upstreamWritabilityChanged(false) }
     }
 
@@ -281,8 +280,6 @@ public final class UpstreamExchange {
             failure == .reset
         {
             self.retriedStale = true
-            self.timer?.cancel()
-            self.timer = nil
             self.acquire(fresh: true)
             return
         }
@@ -316,8 +313,6 @@ public final class UpstreamExchange {
         self.tried.append(self.target)
         self.pool.inFlight[self.target] -= 1
         self.target = -1
-        self.timer?.cancel()
-        self.timer = nil
         self.status = 0
         self.responseKeepAlive = false
         guard let next = self.pool.pickTarget(excluding: self.tried, hashKey: self.hashKey) else {
@@ -359,8 +354,6 @@ public final class UpstreamExchange {
     private func finish() {
         self.finished = true
         if self.target >= 0 { self.pool.inFlight[self.target] -= 1 }
-        self.timer?.cancel()
-        self.timer = nil
         if let waiterID = self.waiterID {
             self.waiterID = nil
             self.pool.cancel(waiterID)
@@ -369,28 +362,21 @@ public final class UpstreamExchange {
 
     // MARK: Request timeout
 
-    /// One task per exchange, moved forward while the upstream is active. Time
-    /// spent waiting for the client (its body, or its full socket) is not the
-    /// upstream's and does not count.
-    private func scheduleTimer(at deadline: NIODeadline) {
-        self.timer = self.pool.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.timer = nil
-            self.checkTimeout()
-        }
-    }
-
-    private func checkTimeout() {
-        guard !self.finished else { return }
+    /// Called by the connection's watchdog (`UpstreamConnection.ensureWatchdog`): fails
+    /// the exchange with `.timeout` when the upstream has been silent for the route's
+    /// `request_timeout`, or returns when to look again. Time spent waiting for the
+    /// client (its body, or its full socket) is not the upstream's and does not count.
+    func checkTimeout() -> NIODeadline? {
+        guard !self.finished else { return nil }
         let now = NIODeadline.now()
         if !self.requestEnded || !self.clientWritable {
-            self.scheduleTimer(at: now + self.requestTimeout)
-            return
+            return now + self.requestTimeout
         }
         let deadline = self.lastUpstreamActivity + self.requestTimeout
         if now >= deadline {
             self.fail(.timeout)
-        } else {
-            self.scheduleTimer(at: deadline)
+            return nil
         }
+        return deadline
     }
 }

@@ -49,7 +49,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
             trustForwarded: self.peerIsTrusted(request, context: context),
-            traceparent: self.traceparent(for: request.head))
+            traceparent: self.traceparent(for: request.head), forwarded: &self.forwardedMemo)
         var responseRules = proxy.responseRules
         for field in request.rateLimitHeaders {
             responseRules.add.append(HeaderField(name: field.name, value: field.value))
@@ -161,8 +161,9 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let buffer = ProxyResponseWriter.serializeHead(
             head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
-            rules: proxied.responseRules, allocator: context.channel.allocator)
+            rules: proxied.responseRules)
         self.writeToClient(buffer, proxied, context: context)
+        ResponseBuffers.recycle(buffer)
     }
 
     func upstreamResponseBody(_ chunk: ByteBuffer) {

@@ -86,10 +86,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     var serializer = HTTPResponseSerializer()
     /// This connection's zlib state, made when a compressing route first needs it.
     var gzip = GzipEncoder()
-    var metricsCache = RequestMetricsCache()
     var requestIDs: RequestIDGenerator?
     /// Ids for traces this gateway starts (`traceparent` on proxied requests).
     var traceRandom: Xoshiro256?
+    /// This connection's `Forwarded` element, rebuilt only when its host changes.
+    var forwardedMemo = ForwardedElementMemo()
     var clientAddress: String?
     var inRead = false
     var needsFlush = false
@@ -283,6 +284,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else {
+            _ = self.observeHandshake(event)
             context.fireUserInboundEventTriggered(event)
             return
         }
@@ -296,6 +298,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
+            self.observeHandshakeFailure(error)
             context.fireErrorCaught(error)
             return
         }
@@ -451,11 +454,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let response = self.serializer.serialize(
             status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
-            extraHeaders: extraHeaders, requestID: requestID, connection: connection,
-            allocator: context.channel.allocator)
+            extraHeaders: extraHeaders, requestID: requestID, connection: connection)
 
         if keepAlive {
             context.write(self.wrapOutboundOut(response), promise: nil)
+            ResponseBuffers.recycle(response)
             if self.inRead {
                 self.needsFlush = true
             } else {
@@ -510,7 +513,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.clock.lastBodyBytes = now
         let duration = now - request.startedAt
         let method = Self.metricsLabel(for: request.head.method)
-        self.metricsCache.record(
+        self.stateBox.requestMetrics.record(
             metrics: self.metrics, routeNames: request.state.routeNames, route: request.route, method: method,
             code: Int(status.code), duration: .nanoseconds(duration.nanoseconds))
         guard request.state.accessLogEnabled else { return }

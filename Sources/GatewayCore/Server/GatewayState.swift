@@ -181,9 +181,15 @@ extension PathPattern {
 /// read `state` once per request without a lock; a reload publishes a new state
 /// to every loop with `EventLoop.submit`, so a request sees the old or the new
 /// state, never half of each, and keeps the one it started with.
+///
+/// It also holds the loop's `RequestMetricsCache`: every connection of the loop
+/// records into the same metric handles, so a new connection looks nothing up
+/// in the Prometheus registry (a lock, label strings and help-text checks).
 final class GatewayStateBox: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private var _state: GatewayState
+    /// Used on the box's event loop only, by one request at a time.
+    @exclusivity(unchecked) var requestMetrics = RequestMetricsCache()
 
     init(state: GatewayState, eventLoop: any EventLoop) {
         self._state = state
