@@ -25,13 +25,17 @@ enum CredentialLocation {
     /// The value of query parameter `name` (compared as sent), `%XX` escapes decoded.
     /// A value with a broken escape is returned as sent, so it matches no key.
     static func query(_ name: String, in query: Substring?) -> Found {
-        guard let query else { return .none }
+        guard var rest = query else { return .none }
         var found = Found.none
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let (key, value) = Self.split(pair)
-            guard key == name else { continue }
-            guard found == .none else { return .ambiguous }
-            found = .value(Self.percentDecoded(value))
+        // Pair by pair, without splitting the query into an array.
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "&") ?? rest.endIndex
+            let (key, value) = Self.split(rest[..<end])
+            if key == name {
+                guard found == .none else { return .ambiguous }
+                found = .value(Self.percentDecoded(value))
+            }
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[end...]
         }
         return found
     }

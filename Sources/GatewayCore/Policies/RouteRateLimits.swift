@@ -22,6 +22,8 @@ final class RouteRateLimits: Sendable {
     let needsClientIP: Bool
     /// Put before the identity in `identity` keys: the route's kind of credential.
     let identityKeyPrefix: String
+    /// Whether any policy keys by identity (only then is the key built).
+    let usesIdentity: Bool
 
     struct DecisionCounters: Sendable {
         let allowed: Counter
@@ -44,6 +46,7 @@ final class RouteRateLimits: Sendable {
             $0.configuration.key != .route && $0.configuration.key != .identity
         }
         self.identityKeyPrefix = identityKeyPrefix
+        self.usesIdentity = self.policies.contains { $0.configuration.key == .identity }
     }
 
     /// What the step decided for one request.
@@ -76,7 +79,8 @@ final class RouteRateLimits: Sendable {
     ) -> Evaluation {
         self.evaluate(
             from: 0, outcome: Outcome(), headers: headers, clientIP: clientIP,
-            identity: identity.map { self.identityKeyPrefix + $0 }, now: now, eventLoop: eventLoop)
+            identity: self.usesIdentity ? identity.map { self.identityKeyPrefix + $0 } : nil, now: now,
+            eventLoop: eventLoop)
     }
 
     private func evaluate(
