@@ -47,6 +47,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Authentication: API keys and JWT bearer tokens on system OpenSSL
+        .target(
+            name: "GatewayAuth",
+            dependencies: ["COpenSSL", "CGatewayOpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Request validation engine (FastAPI-compatible 422s)
         .target(
             name: "GatewayValidation",
@@ -104,6 +111,7 @@ let package = Package(
             name: "GatewayCore",
             dependencies: [
                 "GatewayTLS",
+                "GatewayAuth",
                 "GatewayConfig",
                 "GatewayValidation",
                 "GatewayHandlers",
@@ -166,6 +174,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayAuthTests",
+            dependencies: ["GatewayAuth", "COpenSSL"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -44,6 +44,11 @@ struct ConfigurationDecoder {
     var rateLimitNames: Set<String> = []
     /// `default_rate_limits`: the policies of routes without their own `rate_limits`.
     var defaultRateLimits: [String]?
+    /// Policies whose key is `identity`: only routes with `auth` may list them.
+    var identityRateLimits: Set<String> = []
+    /// Names in `api_keys` and `jwks`, so a route's `auth` naming another one is reported.
+    var apiKeyNames: Set<String> = []
+    var jwksNames: Set<String> = []
 
     init(baseDirectory: String) {
         self.baseDirectory = baseDirectory
@@ -88,10 +93,14 @@ struct ConfigurationDecoder {
         if let defaultsField = document.field("default_rate_limits") {
             defaultRateLimits = decodeRateLimitNames(defaultsField)
         }
+        // Keys before the routes whose `auth` names them.
+        let apiKeys = document.field("api_keys").map { decodeAPIKeys($0) } ?? []
+        let jwks = document.field("jwks").map { decodeJWKS($0) } ?? []
         let routes = decodeRoutes(required(document, "routes"))
 
         guard problems.isEmpty, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
-            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log
+            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log, let apiKeys,
+            let jwks
         else {
             return nil
         }
@@ -108,7 +117,9 @@ struct ConfigurationDecoder {
             rateLimits: rateLimits,
             rateLimitStore: rateLimitStore,
             trustedProxies: trustedProxies,
-            log: log
+            log: log,
+            apiKeys: apiKeys,
+            jwks: jwks
         )
     }
 
@@ -336,16 +347,38 @@ struct ConfigurationDecoder {
             route.field("request_decompression").map { decodeRequestDecompression($0) } ?? .some(nil)
         let validationField = route.field("validation")
         let validation = validationField.flatMap { decodeValidation($0, match: match) }
+        let authField = route.field("auth")
+        let auth = authField.flatMap { decodeRouteAuth($0) }
+        if let rateLimits, authField == nil {
+            checkIdentityRateLimits(rateLimits.names, route: route)
+        }
         guard let name, let match, let action, let rateLimits, let compression,
-            maxBodyField == nil || maxBodyBytes != nil, let decompression, validationField == nil || validation != nil
+            maxBodyField == nil || maxBodyBytes != nil, let decompression, validationField == nil || validation != nil,
+            authField == nil || auth != nil
         else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
             rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes,
-            requestDecompression: decompression, validation: validation)
+            requestDecompression: decompression, validation: validation, auth: auth)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded
+    }
+
+    /// A policy keyed by `identity` counts by who authenticated: a route without `auth` has nobody.
+    private mutating func checkIdentityRateLimits(_ names: [String], route: JSONObjectView) {
+        for name in names where identityRateLimits.contains(name) {
+            if route.field("rate_limits") != nil {
+                report(
+                    route.path.appending(key: "rate_limits"),
+                    "policy \"\(name)\" counts by identity, which needs \"auth\" on the route")
+            } else {
+                report(
+                    route.path,
+                    "default_rate_limits policy \"\(name)\" counts by identity, which needs \"auth\" on the route "
+                        + "(or give the route its own \"rate_limits\")")
+            }
+        }
     }
 
     /// The built-in handler of a route.

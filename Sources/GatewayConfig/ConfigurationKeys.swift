@@ -5,7 +5,7 @@
 public enum ConfigurationKeys {
     public static let document = [
         "$schema", "listeners", "admin", "http", "access_log", "log", "shutdown", "reload", "event_loops", "upstreams",
-        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes",
+        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "api_keys", "jwks", "routes",
     ]
     public static let listener = ["name", "address", "tls"]
     public static let tls = [
@@ -23,7 +23,7 @@ public enum ConfigurationKeys {
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
         "rate_limits", "rate_limit_headers", "compression", "max_body_bytes", "request_decompression",
-        "validation",
+        "validation", "auth",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -57,6 +57,14 @@ public enum ConfigurationKeys {
     public static let rateLimitStore = ["memory", "redis"]
     public static let memoryStore = ["max_keys"]
     public static let redisStore = ["url", "timeout", "failure_mode"]
+    /// An `api_keys` value as an object (it may also be the key itself).
+    public static let apiKeyFile = ["file"]
+    public static let jwks = ["file"]
+    public static let routeAuth = ["api_key", "jwt", "realm", "hide_credentials"]
+    public static let apiKeyAuth = ["header", "query", "allow"]
+    public static let jwtAuth = [
+        "jwks", "algorithms", "issuer", "audience", "clock_skew", "require", "max_token_bytes",
+    ]
 
     /// Every object by where it sits in the document: `""` for the top level,
     /// `[]` for "each element of", `{}` for "each value of" (objects keyed by name).
@@ -92,5 +100,10 @@ public enum ConfigurationKeys {
         "upstreams{}.outlier_detection": outlierDetection,
         "upstreams{}.retries": retries,
         "upstreams{}.tls": upstreamTLS,
+        "api_keys{}": apiKeyFile,
+        "jwks{}": jwks,
+        "routes[].auth": routeAuth,
+        "routes[].auth.api_key": apiKeyAuth,
+        "routes[].auth.jwt": jwtAuth,
     ]
 }

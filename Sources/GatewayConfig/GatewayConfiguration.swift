@@ -27,6 +27,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var trustedProxies: [IPAddressRange]
     /// The operational log (not the access log).
     public var log: LogConfiguration
+    /// Named API keys that routes' `auth.api_key` accept, sorted by name.
+    public var apiKeys: [APIKeyConfiguration]
+    /// Named JWKS files that routes' `auth.jwt` verify against, sorted by name.
+    public var jwks: [JWKSConfiguration]
 
     public init(
         listeners: [ListenerConfiguration],
@@ -41,7 +45,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         rateLimits: [RateLimitPolicyConfiguration] = [],
         rateLimitStore: RateLimitStoreConfiguration = RateLimitStoreConfiguration(),
         trustedProxies: [IPAddressRange] = [],
-        log: LogConfiguration = LogConfiguration()
+        log: LogConfiguration = LogConfiguration(),
+        apiKeys: [APIKeyConfiguration] = [],
+        jwks: [JWKSConfiguration] = []
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -56,6 +62,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.rateLimitStore = rateLimitStore
         self.trustedProxies = trustedProxies
         self.log = log
+        self.apiKeys = apiKeys
+        self.jwks = jwks
     }
 
     /// `event_loops` when absent: one event loop per core.

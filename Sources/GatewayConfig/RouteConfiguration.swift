@@ -17,11 +17,14 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var requestDecompression: RequestDecompressionConfiguration?
     /// Typed parameters and a JSON body checked before dispatch, or `nil`.
     public var validation: ValidationConfiguration?
+    /// Authentication (API key or JWT), or nil for a route anyone may call.
+    public var auth: RouteAuthConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
         rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
-        requestDecompression: RequestDecompressionConfiguration? = nil, validation: ValidationConfiguration? = nil
+        requestDecompression: RequestDecompressionConfiguration? = nil, validation: ValidationConfiguration? = nil,
+        auth: RouteAuthConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -32,6 +35,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.requestDecompression = requestDecompression
         self.validation = validation
+        self.auth = auth
     }
 
     public init(name: String, match: RouteMatchConfiguration, handler: BuiltInHandlerName) {

@@ -269,6 +269,51 @@ struct SchemaTests {
         ),
     ]
 
+    /// The authentication samples, apart so the list above stays readable.
+    static let authSamples: [(document: String, why: String)] = [
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "api_keys": {"partner-a": "0123456789abcdef-a", "partner-b": {"file": "keys/b.key"}},
+             "jwks": {"main": {"file": "keys/jwks.json"}},
+             "rate_limits": {"per-user": {"limit": "10/s", "key": "identity"}},
+             "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limits": ["per-user"],
+                         "auth": {"api_key": {"header": "X-Key", "query": "api_key", "allow": ["partner-a"]}, "realm": "r", "hide_credentials": true}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items",
+                         "auth": {"jwt": {"jwks": "main", "algorithms": ["RS256", "ES256"], "issuer": "https://i", "audience": ["x", "y"],
+                                          "clock_skew": "30s", "require": {"scope": "orders:write", "roles": ["admin"]}, "max_token_bytes": 4096}}}]}
+            """#, "every auth key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": "with a space 0123456789"}}"#,
+            "an API key with spaces"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": {"path": "x"}}}"#,
+            "an API key object without file"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j", "algorithms": ["none"]}}}]}"#,
+            "alg none"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "api_keys": {"k": "0123456789abcdef"}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j"}, "api_key": {}}}]}"#,
+            "api_key and jwt together"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {}}]}"#,
+            "auth without a method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j", "require": {"scope": "a b"}}}}]}"#,
+            "a required value with a space"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "api_keys": {"k": "0123456789abcdef"}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"api_key": {"query": "a&b"}}}]}"#,
+            "a query parameter name with &"
+        ),
+    ]
+
     @Test(
         .enabled(if: PythonJSONSchema.isAvailable, "needs python3 with the jsonschema package (pip install jsonschema)")
     )
@@ -284,13 +329,14 @@ struct SchemaTests {
             #expect(resolved == (Self.schemaPath as NSString).standardizingPath, "\(file): $schema is \(reference)")
             documents.append(text)
         }
-        documents += Self.samples.map(\.document)
+        let samples = Self.samples + Self.authSamples
+        documents += samples.map(\.document)
         let verdicts = try PythonJSONSchema.validate(documents, schema: Self.schemaPath)
         try #require(verdicts.count == documents.count)
         for (index, file) in Self.shipped.enumerated() {
             #expect(verdicts[index] == nil, "\(file): \(verdicts[index] ?? "")")
         }
-        for (offset, sample) in Self.samples.enumerated() {
+        for (offset, sample) in samples.enumerated() {
             let schemaError = verdicts[Self.shipped.count + offset]
             let decoderProblems = problems(of: sample.document)
             #expect(

@@ -7,7 +7,8 @@ struct ShippedPoliciesTests {
     static let path = ShippedConfigurationTests.packageDirectory + "/examples/policies.json"
 
     @Test func ordersAreValidatedAgainstTheSchemaFile() throws {
-        let configuration = try GatewayConfigurationLoader.load(contentsOf: Self.path)
+        let configuration = try GatewayConfigurationLoader.load(
+            contentsOf: Self.path, environment: ["API_KEY": "example-key-0123456789"])
         #expect(configuration.listeners.map(\.address.description) == ["0.0.0.0:8443"])
         #expect(configuration.listeners.first?.tls != nil)
         #expect(configuration.admin.address.description == "127.0.0.1:9901")

@@ -18,7 +18,9 @@ extension GatewayHTTPHandler {
     ) {
         let clientIP = limits.needsClientIP ? self.rateLimitClientIP(request, context: context) : ""
         let now = Int64(request.startedAt.uptimeNanoseconds)
-        switch limits.evaluate(headers: request.head.headers, clientIP: clientIP, now: now, eventLoop: context.eventLoop)
+        switch limits.evaluate(
+            headers: request.head.headers, clientIP: clientIP, identity: request.identity, now: now,
+            eventLoop: context.eventLoop)
         {
         case .decided(let outcome):
             self.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)

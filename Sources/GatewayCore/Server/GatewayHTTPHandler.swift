@@ -19,8 +19,9 @@ import Prometheus
 /// pipelined requests are queued (and reading stops) until it is done, so
 /// answers stay in order.
 ///
-/// The rate-limit step is in `GatewayHTTPHandler+RateLimits.swift`, the proxy
-/// path in `GatewayHTTPHandler+Proxy.swift`.
+/// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
+/// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
+/// `GatewayHTTPHandler+Proxy.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler {
@@ -72,6 +73,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var maxBodyBytes: Int
         /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
         var rateLimitHeaders: [(name: String, value: String)] = []
+        /// Who authenticated (an API key's name, a token's `sub`): the access log's `identity`.
+        var identity: String?
+        /// The target as the access log shows it, when it differs from the head's (a query API key redacted).
+        var loggedURI: String?
     }
 
     let stateBox: GatewayStateBox
@@ -344,6 +349,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
+            if let auth = state.routes[route].auth, !self.authenticate(&request, with: auth, context: context) {
+                return
+            }
             request.maxBodyBytes = state.routes[route].maxBodyBytes
             if let length, length > request.maxBodyBytes {
                 self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
@@ -549,11 +557,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 requestID: requestID ?? "-",
                 client: self.clientAddress!,
                 method: request.head.method.rawValue,
-                path: request.head.uri,
+                path: request.loggedURI ?? request.head.uri,
                 route: request.route >= 0 ? request.state.routeNames[request.route] : nil,
                 status: Int(status.code),
                 bytes: bytes,
-                duration: .nanoseconds(duration.nanoseconds)
+                duration: .nanoseconds(duration.nanoseconds),
+                identity: request.identity
             ))
     }
 

@@ -198,6 +198,8 @@ public final class GatewayServer: Sendable {
         let listenerSettings: [String: ListenerSettings]
         /// Listeners whose TLS context was rebuilt although their `tls` settings are unchanged.
         let rotatedCertificates: Set<String>
+        /// JSON paths of key and JWKS files whose bytes changed since the running state read them.
+        let changedKeyFiles: [String]
     }
 
     /// Compiles `configuration` and loads every TLS context it needs, reusing a
@@ -242,7 +244,8 @@ public final class GatewayServer: Sendable {
             throw ConfigurationError(file: nil, problems: problems)
         }
         return PreparedConfiguration(
-            configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated)
+            configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated,
+            changedKeyFiles: state.authKeys.changedFiles(since: self.running.state.authKeys))
     }
 
     /// Swaps a prepared configuration in: binds new listeners first (so a port in
@@ -253,7 +256,9 @@ public final class GatewayServer: Sendable {
     func apply(_ prepared: PreparedConfiguration) async throws(ConfigurationError) -> ConfigurationChanges {
         let old = self.running.configuration
         let new = prepared.configuration
-        let changes = ConfigurationChanges(from: old, to: new, rotatedCertificates: prepared.rotatedCertificates)
+        let changes = ConfigurationChanges(
+            from: old, to: new, rotatedCertificates: prepared.rotatedCertificates,
+            changedKeyFiles: prepared.changedKeyFiles)
 
         // Bind first: if a port is taken, close what was bound and nothing changed.
         var bound: [RunningListener] = []

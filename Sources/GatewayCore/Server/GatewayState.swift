@@ -1,4 +1,5 @@
 public import GatewayConfig
+import GatewayAuth
 import GatewayHandlers
 import GatewayProxy
 import NIOCore
@@ -20,6 +21,8 @@ public final class GatewayState: Sendable {
     let upstreamGroups: UpstreamGroups
     /// The rate-limit policies with their stores, and the trusted proxies.
     let rateLimits: RateLimitStores
+    /// API keys and JWKS, read from their files for this state.
+    let authKeys: AuthKeys
 
     /// Compiles a configuration on its own, without event loops (`gateway check`):
     /// Redis is not connected, and metrics go nowhere.
@@ -59,15 +62,44 @@ public final class GatewayState: Sendable {
             ])
         }
         self.rateLimits = rateLimits
-        func compiledRateLimits(_ route: RouteConfiguration) -> RouteRateLimits? {
+        // MARK: Authentication
+        var problems: [ConfigurationProblem] = []
+        let (authKeys, keyProblems) = AuthKeys.load(configuration)
+        problems += keyProblems
+        self.authKeys = authKeys
+        var routeAuths: [RouteAuth?] = []
+        for (index, route) in configuration.routes.enumerated() {
+            guard let auth = route.auth else {
+                routeAuths.append(nil)
+                continue
+            }
+            routeAuths.append(
+                RouteAuth(route: route.name, configuration: auth, keys: authKeys, metrics: rateLimitContext.metrics))
+            if case .jwt(let jwt) = auth.method, let keySet = authKeys.keySets[jwt.jwks] {
+                let usable = jwt.algorithms.filter { name in
+                    keySet.keys.contains { key in JWTAlgorithm(rawValue: name).map(key.verifies) ?? false }
+                }
+                if usable.isEmpty {
+                    problems.append(
+                        ConfigurationProblem(
+                            path: "routes[\(index)].auth.jwt.algorithms",
+                            message:
+                                "no key of jwks \"\(jwt.jwks)\" verifies \(jwt.algorithms.joined(separator: ", "))"))
+                }
+            }
+        }
+        func compiledRateLimits(_ route: RouteConfiguration, auth: RouteAuth?) -> RouteRateLimits? {
             route.rateLimits.isEmpty
-                ? nil : RouteRateLimits(route: route, stores: rateLimits, metrics: rateLimitContext.metrics)
+                ? nil
+                : RouteRateLimits(
+                    route: route, stores: rateLimits, metrics: rateLimitContext.metrics,
+                    identityKeyPrefix: auth?.identityKeyPrefix ?? "")
         }
 
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
-        var problems: [ConfigurationProblem] = []
         for (index, route) in configuration.routes.enumerated() {
+            let auth = routeAuths[index]
             let parameterNames: [String]
             switch route.match.path {
             case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
@@ -82,7 +114,8 @@ public final class GatewayState: Sendable {
                     configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
                 routes.append(
                     CompiledRoute(
-                        name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
+                        name: route.name, handler: nil, proxy: proxyRoute, auth: auth,
+                        rateLimits: compiledRateLimits(route, auth: auth),
                         compression: route.compression.map(RouteCompression.init),
                         maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit)))
                 tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
@@ -98,7 +131,8 @@ public final class GatewayState: Sendable {
             }
             routes.append(
                 CompiledRoute(
-                    name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
+                    name: route.name, handler: handler, proxy: nil, auth: auth,
+                    rateLimits: compiledRateLimits(route, auth: auth),
                     compression: route.compression.map(RouteCompression.init),
                     maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit)))
             tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
@@ -112,7 +146,8 @@ public final class GatewayState: Sendable {
     }
 }
 
-/// Routes whose handler cannot serve them, each with its JSON path.
+/// What compiling a configuration found wrong (routes whose handler cannot
+/// serve them, unreadable key files, …), each with its JSON path.
 public struct GatewayStateError: Error, CustomStringConvertible {
     public let problems: [ConfigurationProblem]
     public var description: String { self.problems.map(\.description).joined(separator: "\n") }
@@ -124,6 +159,8 @@ struct CompiledRoute: Sendable {
     let name: String
     let handler: (any BuiltInHandler)?
     let proxy: ProxyRoute?
+    /// The authentication step, nil for a route without `auth` (which then pays nothing).
+    let auth: RouteAuth?
     /// The rate-limit step, nil for a route without `rate_limits` (which then pays nothing).
     let rateLimits: RouteRateLimits?
     /// Response compression, nil for a route that sends bodies as they are.
