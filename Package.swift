@@ -47,9 +47,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Configuration (gateway.json)
+        // MARK: Authentication: API keys and JWT bearer tokens on system OpenSSL
         .target(
-            name: "GatewayConfig",
+            name: "GatewayAuth",
+            dependencies: ["COpenSSL", "CGatewayOpenSSL"],
             swiftSettings: swiftSettings
         ),
 
@@ -59,6 +60,13 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio")
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Configuration (gateway.json); compiles route validation schemas at load time
+        .target(
+            name: "GatewayConfig",
+            dependencies: ["GatewayValidation"],
             swiftSettings: swiftSettings
         ),
 
@@ -103,6 +111,7 @@ let package = Package(
             name: "GatewayCore",
             dependencies: [
                 "GatewayTLS",
+                "GatewayAuth",
                 "GatewayConfig",
                 "GatewayValidation",
                 "GatewayHandlers",
@@ -168,8 +177,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GatewayAuthTests",
+            dependencies: ["GatewayAuth", "COpenSSL"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayConfigTests",
-            dependencies: ["GatewayConfig"],
+            dependencies: ["GatewayConfig", "GatewayValidation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -133,16 +133,18 @@ extension ConfigurationDecoder {
             }
         }
         guard let limit, let key, let store, burstField == nil || burst != nil else { return nil }
+        if key == .identity { identityRateLimits.insert(name) }
         return RateLimitPolicyConfiguration(name: name, limit: limit, burst: burst, key: key, store: store)
     }
 
     private mutating func decodeRateLimitKey(_ field: JSONField) -> RateLimitKey? {
-        let expected = "expected \"client_ip\", \"route\" or {\"header\": \"X-API-Key\"}"
+        let expected = "expected \"client_ip\", \"identity\", \"route\" or {\"header\": \"X-API-Key\"}"
         switch field.value {
         case .string(let text):
             switch text {
             case "client_ip": return .clientIP
             case "route": return .route
+            case "identity": return .identity
             default:
                 report(field.path, "unknown key \"\(text)\" (\(expected))")
                 return nil

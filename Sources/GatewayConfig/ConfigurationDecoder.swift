@@ -44,6 +44,11 @@ struct ConfigurationDecoder {
     var rateLimitNames: Set<String> = []
     /// `default_rate_limits`: the policies of routes without their own `rate_limits`.
     var defaultRateLimits: [String]?
+    /// Policies whose key is `identity`: only routes with `auth` may list them.
+    var identityRateLimits: Set<String> = []
+    /// Names in `api_keys` and `jwks`, so a route's `auth` naming another one is reported.
+    var apiKeyNames: Set<String> = []
+    var jwksNames: Set<String> = []
 
     init(baseDirectory: String) {
         self.baseDirectory = baseDirectory
@@ -88,6 +93,9 @@ struct ConfigurationDecoder {
         if let defaultsField = document.field("default_rate_limits") {
             defaultRateLimits = decodeRateLimitNames(defaultsField)
         }
+        // Keys before the routes whose `auth` names them.
+        let apiKeys = document.field("api_keys").map { decodeAPIKeys($0) } ?? []
+        let jwks = document.field("jwks").map { decodeJWKS($0) } ?? []
         let routes = decodeRoutes(required(document, "routes"))
         let openAPIField = document.field("openapi")
         let openAPI = decodeOpenAPI(openAPIField)
@@ -96,7 +104,8 @@ struct ConfigurationDecoder {
         }
 
         guard problems.isEmpty, let openAPI, let listeners, let admin, let http, let accessLog, let shutdown, let reload,
-            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log
+            let routes, let upstreams, let trustedProxies, let rateLimitStore, let rateLimits, let log, let apiKeys,
+            let jwks
         else {
             return nil
         }
@@ -114,6 +123,8 @@ struct ConfigurationDecoder {
             rateLimitStore: rateLimitStore,
             trustedProxies: trustedProxies,
             log: log,
+            apiKeys: apiKeys,
+            jwks: jwks,
             openAPI: openAPI
         )
     }
@@ -338,16 +349,43 @@ struct ConfigurationDecoder {
         let compression = route.field("compression").map { decodeCompression($0) } ?? .some(nil)
         let maxBodyField = route.field("max_body_bytes")
         let maxBodyBytes = integer(maxBodyField, minimum: 0)
+        let decompression =
+            route.field("request_decompression").map { decodeRequestDecompression($0) } ?? .some(nil)
+        let validationField = route.field("validation")
+        let validation = validationField.flatMap { decodeValidation($0, match: match) }
+        let authField = route.field("auth")
+        let auth = authField.flatMap { decodeRouteAuth($0) }
+        if let rateLimits, authField == nil {
+            checkIdentityRateLimits(rateLimits.names, route: route)
+        }
         let cors = decodeCORS(route.field("cors"))
-        guard let name, let match, let action, let rateLimits, let compression, let cors,
-            maxBodyField == nil || maxBodyBytes != nil
+        guard let name, let match, let action, let rateLimits, let compression,
+            maxBodyField == nil || maxBodyBytes != nil, let decompression, validationField == nil || validation != nil,
+            authField == nil || auth != nil, let cors
         else { return nil }
         let decoded = RouteConfiguration(
             name: name, match: match, action: action, rateLimits: rateLimits.names,
-            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes, cors: cors)
+            rateLimitHeaders: rateLimits.headers, compression: compression, maxBodyBytes: maxBodyBytes,
+            requestDecompression: decompression, validation: validation, auth: auth, cors: cors)
         checkConflicts(decoded, at: route.path)
         decodedRoutes.append((route.path, decoded))
         return decoded
+    }
+
+    /// A policy keyed by `identity` counts by who authenticated: a route without `auth` has nobody.
+    private mutating func checkIdentityRateLimits(_ names: [String], route: JSONObjectView) {
+        for name in names where identityRateLimits.contains(name) {
+            if route.field("rate_limits") != nil {
+                report(
+                    route.path.appending(key: "rate_limits"),
+                    "policy \"\(name)\" counts by identity, which needs \"auth\" on the route")
+            } else {
+                report(
+                    route.path,
+                    "default_rate_limits policy \"\(name)\" counts by identity, which needs \"auth\" on the route "
+                        + "(or give the route its own \"rate_limits\")")
+            }
+        }
     }
 
     /// The built-in handler of a route.

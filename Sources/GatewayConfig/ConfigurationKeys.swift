@@ -5,7 +5,8 @@
 public enum ConfigurationKeys {
     public static let document = [
         "$schema", "listeners", "admin", "http", "access_log", "log", "shutdown", "reload", "event_loops", "upstreams",
-        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "routes", "openapi",
+        "trusted_proxies", "rate_limits", "default_rate_limits", "rate_limit_store", "api_keys", "jwks", "routes",
+        "openapi",
     ]
     public static let listener = ["name", "address", "tls"]
     public static let tls = [
@@ -22,7 +23,8 @@ public enum ConfigurationKeys {
     public static let reload = ["watch", "debounce"]
     public static let route = [
         "name", "match", "handler", "upstream", "strip_prefix", "rewrite", "request_timeout", "headers",
-        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes", "cors",
+        "rate_limits", "rate_limit_headers", "compression", "max_body_bytes", "request_decompression",
+        "validation", "auth", "cors",
     ]
     /// Route keys that only apply with `upstream`.
     static let routeProxyOnly = ["strip_prefix", "rewrite", "request_timeout", "headers"]
@@ -43,6 +45,13 @@ public enum ConfigurationKeys {
     public static let match = ["path", "prefix", "methods", "host"]
     /// `compression` as an object (it may also be `true` or `false`).
     public static let compression = ["gzip", "min_size", "level", "types"]
+    /// `request_decompression` as an object (it may also be `true` or `false`).
+    public static let requestDecompression = ["max_bytes", "max_ratio"]
+    public static let validation = ["path", "query", "headers", "required", "body"]
+    /// `validation.required`: the query and header parameters that must be present.
+    public static let validationRequired = ["query", "headers"]
+    /// `validation.body` naming a schema file instead of holding the schema.
+    public static let validationBodyFile = ["file"]
     public static let cors = [
         "allow_origins", "allow_methods", "allow_headers", "expose_headers", "allow_credentials", "max_age",
     ]
@@ -53,6 +62,14 @@ public enum ConfigurationKeys {
     public static let rateLimitStore = ["memory", "redis"]
     public static let memoryStore = ["max_keys"]
     public static let redisStore = ["url", "timeout", "failure_mode"]
+    /// An `api_keys` value as an object (it may also be the key itself).
+    public static let apiKeyFile = ["file"]
+    public static let jwks = ["file"]
+    public static let routeAuth = ["api_key", "jwt", "realm", "hide_credentials"]
+    public static let apiKeyAuth = ["header", "query", "allow"]
+    public static let jwtAuth = [
+        "jwks", "algorithms", "issuer", "audience", "clock_skew", "require", "max_token_bytes",
+    ]
 
     /// Every object by where it sits in the document: `""` for the top level,
     /// `[]` for "each element of", `{}` for "each value of" (objects keyed by name).
@@ -70,6 +87,10 @@ public enum ConfigurationKeys {
         "routes[]": route,
         "routes[].match": match,
         "routes[].compression": compression,
+        "routes[].request_decompression": requestDecompression,
+        "routes[].validation": validation,
+        "routes[].validation.required": validationRequired,
+        "routes[].validation.body": validationBodyFile,
         "routes[].cors": cors,
         "openapi": openAPI,
         "routes[].headers": headers,
@@ -86,5 +107,10 @@ public enum ConfigurationKeys {
         "upstreams{}.outlier_detection": outlierDetection,
         "upstreams{}.retries": retries,
         "upstreams{}.tls": upstreamTLS,
+        "api_keys{}": apiKeyFile,
+        "jwks{}": jwks,
+        "routes[].auth": routeAuth,
+        "routes[].auth.api_key": apiKeyAuth,
+        "routes[].auth.jwt": jwtAuth,
     ]
 }

@@ -3,6 +3,13 @@
 // effective configuration — defaults filled in, paths resolved, keys sorted,
 // no whitespace — so reformatting the file, reordering keys or spelling out a
 // default does not change it, and equal configurations always share it.
+//
+// Secrets stay out of it: an inline API key is written as "<redacted>", so
+// neither the canonical form nor the fingerprint (an exported metric label)
+// depends on a key's value. Such a configuration does not load back from
+// its canonical form; every other one does.
+
+import GatewayValidation
 
 extension GatewayConfiguration {
     /// FNV-1a 64-bit hash of ``canonicalJSON``, as 16 lowercase hex digits.
@@ -17,7 +24,8 @@ extension GatewayConfiguration {
     }
 
     /// The effective configuration as compact JSON in the file's own vocabulary,
-    /// with sorted keys; it loads back to an equal configuration.
+    /// with sorted keys; it loads back to an equal configuration (unless it has
+    /// inline API keys, which are redacted).
     public var canonicalJSON: String {
         var output = ""
         canonicalValue.write(to: &output)
@@ -82,6 +90,22 @@ extension GatewayConfiguration {
             members.append(
                 JSONMember(key: "trusted_proxies", value: .array(trustedProxies.map { .string($0.description) })))
         }
+        if !apiKeys.isEmpty {
+            let entries = apiKeys.map { key -> JSONMember in
+                switch key.source {
+                case .inline: JSONMember(key: key.name, value: .string(APIKeyConfiguration.redacted))
+                case .file(let path):
+                    JSONMember(key: key.name, value: .object([JSONMember(key: "file", value: .string(path))]))
+                }
+            }
+            members.append(JSONMember(key: "api_keys", value: .object(entries.sorted { $0.key < $1.key })))
+        }
+        if !jwks.isEmpty {
+            let entries = jwks.map {
+                JSONMember(key: $0.name, value: .object([JSONMember(key: "file", value: .string($0.file))]))
+            }
+            members.append(JSONMember(key: "jwks", value: .object(entries.sorted { $0.key < $1.key })))
+        }
         if let openAPI {
             members.append(JSONMember(key: "openapi", value: openAPI.canonicalValue))
         }
@@ -131,6 +155,7 @@ extension RateLimitPolicyConfiguration {
         switch key {
         case .clientIP: keyValue = .string("client_ip")
         case .route: keyValue = .string("route")
+        case .identity: keyValue = .string("identity")
         case .header(let name): keyValue = .object([JSONMember(key: "header", value: .string(name))])
         }
         return .object([
@@ -139,6 +164,46 @@ extension RateLimitPolicyConfiguration {
             JSONMember(key: "limit", value: .string(limit.description)),
             JSONMember(key: "store", value: .string(store.rawValue)),
         ])
+    }
+}
+
+extension RouteAuthConfiguration {
+    var canonicalValue: JSONValue {
+        var members = [
+            JSONMember(key: "hide_credentials", value: .bool(hideCredentials)),
+            JSONMember(key: "realm", value: .string(realm)),
+        ]
+        switch method {
+        case .apiKey(let apiKey):
+            var keyMembers: [JSONMember] = []
+            if let allow = apiKey.allow {
+                keyMembers.append(JSONMember(key: "allow", value: .array(allow.map { .string($0) })))
+            }
+            if let header = apiKey.header { keyMembers.append(JSONMember(key: "header", value: .string(header))) }
+            if let query = apiKey.query { keyMembers.append(JSONMember(key: "query", value: .string(query))) }
+            members.insert(JSONMember(key: "api_key", value: .object(keyMembers)), at: 0)
+        case .jwt(let jwt):
+            var jwtMembers = [
+                JSONMember(key: "algorithms", value: .array(jwt.algorithms.map { .string($0) }))
+            ]
+            if !jwt.audiences.isEmpty {
+                jwtMembers.append(JSONMember(key: "audience", value: .array(jwt.audiences.map { .string($0) })))
+            }
+            jwtMembers.append(JSONMember(key: "clock_skew", value: .string(DurationSyntax.render(jwt.clockSkew))))
+            if !jwt.issuers.isEmpty {
+                jwtMembers.append(JSONMember(key: "issuer", value: .array(jwt.issuers.map { .string($0) })))
+            }
+            jwtMembers.append(JSONMember(key: "jwks", value: .string(jwt.jwks)))
+            jwtMembers.append(JSONMember(key: "max_token_bytes", value: .number(String(jwt.maxTokenBytes))))
+            if !jwt.required.isEmpty {
+                let claims = jwt.required.sorted { $0.name < $1.name }.map {
+                    JSONMember(key: $0.name, value: .array($0.values.map { .string($0) }))
+                }
+                jwtMembers.append(JSONMember(key: "require", value: .object(claims)))
+            }
+            members.append(JSONMember(key: "jwt", value: .object(jwtMembers)))
+        }
+        return .object(members)
     }
 }
 
@@ -230,6 +295,7 @@ extension RouteConfiguration {
             members.append(JSONMember(key: "rate_limits", value: .array(rateLimits.map { .string($0) })))
         }
         if let maxBodyBytes { members.append(JSONMember(key: "max_body_bytes", value: .number(String(maxBodyBytes)))) }
+        if let auth { members.append(JSONMember(key: "auth", value: auth.canonicalValue)) }
         // Likewise only a compressing route shows `compression`.
         if let compression {
             members.append(
@@ -241,6 +307,14 @@ extension RouteConfiguration {
                         JSONMember(key: "min_size", value: .number(String(compression.minSize))),
                         JSONMember(key: "types", value: .array(compression.types.map { .string($0) })),
                     ])))
+        }
+        if let validation { members.append(JSONMember(key: "validation", value: validation.canonicalValue)) }
+        if let decompression = requestDecompression {
+            var object = [JSONMember(key: "max_ratio", value: .number(String(decompression.maxRatio)))]
+            if let maxBytes = decompression.maxBytes {
+                object.insert(JSONMember(key: "max_bytes", value: .number(String(maxBytes))), at: 0)
+            }
+            members.append(JSONMember(key: "request_decompression", value: .object(object)))
         }
         if let cors { members.append(JSONMember(key: "cors", value: cors.canonicalValue)) }
         switch action {
@@ -267,6 +341,49 @@ extension RouteConfiguration {
         }
         members.sort { $0.key < $1.key }
         return .object(members)
+    }
+}
+
+extension ValidationConfiguration {
+    /// Schemas as written (their member order is the order pydantic reports
+    /// fields in, so it counts); a schema file by its path, as certificates are.
+    var canonicalValue: JSONValue {
+        func parameters(_ list: [ValidatedParameter]) -> JSONValue {
+            .object(list.map { JSONMember(key: $0.name, value: $0.schema.canonicalValue) })
+        }
+        var members: [JSONMember] = []
+        if let body { members.append(JSONMember(key: "body", value: body.canonicalValue)) }
+        if !headers.isEmpty { members.append(JSONMember(key: "headers", value: parameters(headers))) }
+        if !path.isEmpty { members.append(JSONMember(key: "path", value: parameters(path))) }
+        if !query.isEmpty { members.append(JSONMember(key: "query", value: parameters(query))) }
+        var required: [JSONMember] = []
+        let requiredHeaders = headers.filter(\.required).map { JSONValue.string($0.name) }
+        let requiredQuery = query.filter(\.required).map { JSONValue.string($0.name) }
+        if !requiredHeaders.isEmpty { required.append(JSONMember(key: "headers", value: .array(requiredHeaders))) }
+        if !requiredQuery.isEmpty { required.append(JSONMember(key: "query", value: .array(requiredQuery))) }
+        if !required.isEmpty { members.append(JSONMember(key: "required", value: .object(required))) }
+        return .object(members)
+    }
+}
+
+extension ValidationSchema {
+    var canonicalValue: JSONValue {
+        if let file { return .object([JSONMember(key: "file", value: .string(file))]) }
+        return JSONValue(self.document)
+    }
+}
+
+extension JSONValue {
+    /// A schema document back in the configuration's own values.
+    init(_ value: GatewayValidation.JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .number(let number): self = .number(number.lexeme)
+        case .string(let text): self = .string(text)
+        case .array(let elements): self = .array(elements.map(JSONValue.init))
+        case .object(let object): self = .object(object.pairs.map { JSONMember(key: $0, value: JSONValue($1)) })
+        }
     }
 }
 

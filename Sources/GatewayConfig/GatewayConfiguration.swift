@@ -27,6 +27,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var trustedProxies: [IPAddressRange]
     /// The operational log (not the access log).
     public var log: LogConfiguration
+    /// Named API keys that routes' `auth.api_key` accept, sorted by name.
+    public var apiKeys: [APIKeyConfiguration]
+    /// Named JWKS files that routes' `auth.jwt` verify against, sorted by name.
+    public var jwks: [JWKSConfiguration]
     /// The OpenAPI document and Swagger UI page, or `nil` when the gateway serves neither.
     public var openAPI: OpenAPIConfiguration?
 
@@ -44,6 +48,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         rateLimitStore: RateLimitStoreConfiguration = RateLimitStoreConfiguration(),
         trustedProxies: [IPAddressRange] = [],
         log: LogConfiguration = LogConfiguration(),
+        apiKeys: [APIKeyConfiguration] = [],
+        jwks: [JWKSConfiguration] = [],
         openAPI: OpenAPIConfiguration? = nil
     ) {
         self.listeners = listeners
@@ -59,6 +65,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.rateLimitStore = rateLimitStore
         self.trustedProxies = trustedProxies
         self.log = log
+        self.apiKeys = apiKeys
+        self.jwks = jwks
         self.openAPI = openAPI
     }
 

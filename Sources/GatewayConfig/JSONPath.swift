@@ -1,7 +1,12 @@
 /// A position in the document, printed the way an operator would write it in
 /// JavaScript: `routes[1].match.path`, or `(root)` for the document itself.
 struct JSONPath: Sendable, Equatable, CustomStringConvertible {
-    private var text: String
+    /// The path as written, empty for the root.
+    private(set) var text: String
+
+    init(text: String) {
+        self.text = text
+    }
 
     static let root = JSONPath(text: "")
 

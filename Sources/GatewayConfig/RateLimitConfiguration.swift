@@ -86,6 +86,8 @@ public enum RateLimitKey: Sendable, Equatable, Hashable {
     case header(String)
     /// The route: every client of the route shares one budget.
     case route
+    /// Who authenticated (the route's `auth`): an API key's name or a token's `sub`.
+    case identity
 }
 
 public enum RateLimitStoreKind: String, Sendable, Equatable, Hashable, CaseIterable {

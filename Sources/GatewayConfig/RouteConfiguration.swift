@@ -13,13 +13,20 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var compression: CompressionConfiguration?
     /// This route's request body limit; nil uses `http.max_body_bytes`.
     public var maxBodyBytes: Int?
+    /// Inflating gzip request bodies, or `nil` when bodies pass through untouched.
+    public var requestDecompression: RequestDecompressionConfiguration?
+    /// Typed parameters and a JSON body checked before dispatch, or `nil`.
+    public var validation: ValidationConfiguration?
+    /// Authentication (API key or JWT), or nil for a route anyone may call.
+    public var auth: RouteAuthConfiguration?
     /// Cross-origin access for browsers, or `nil` when the route adds no CORS headers.
     public var cors: CORSConfiguration?
 
     public init(
         name: String, match: RouteMatchConfiguration, action: RouteAction, rateLimits: [String] = [],
         rateLimitHeaders: Bool = true, compression: CompressionConfiguration? = nil, maxBodyBytes: Int? = nil,
-        cors: CORSConfiguration? = nil
+        requestDecompression: RequestDecompressionConfiguration? = nil, validation: ValidationConfiguration? = nil,
+        auth: RouteAuthConfiguration? = nil, cors: CORSConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -28,6 +35,9 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rateLimitHeaders = rateLimitHeaders
         self.compression = compression
         self.maxBodyBytes = maxBodyBytes
+        self.requestDecompression = requestDecompression
+        self.validation = validation
+        self.auth = auth
         self.cors = cors
     }
 

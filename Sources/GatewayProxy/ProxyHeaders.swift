@@ -42,13 +42,32 @@ public enum ProxyHeaders {
     }
 
     /// Names listed in `Connection` (lowercased), which are hop-by-hop too.
+    /// Scans the values by hand: the usual `keep-alive` or `close` allocates nothing
+    /// (`HTTPHeaders[canonicalForm:]` builds arrays for every call).
     static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
         var tokens: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            let token = value.lowercased()
-            if token != "close" && token != "keep-alive" { tokens.append(token) }
+        for (name, value) in headers where name.caseInsensitiveEquals("connection") {
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = token.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
+                if trimmed.isEmpty || Self.isCloseOrKeepAlive(trimmed) { continue }
+                tokens.append(String(decoding: trimmed, as: UTF8.self).lowercased())
+            }
         }
         return tokens
+    }
+
+    private static func isCloseOrKeepAlive<Bytes: Collection<UInt8>>(_ token: Bytes) -> Bool {
+        func equals(_ literal: StaticString) -> Bool {
+            guard token.count == literal.utf8CodeUnitCount else { return false }
+            var index = 0
+            for byte in token {
+                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                if folded != literal.utf8Start[index] { return false }
+                index += 1
+            }
+            return true
+        }
+        return equals("close") || equals("keep-alive")
     }
 
     /// RFC 7239 node: IPv6 in brackets and quotes.

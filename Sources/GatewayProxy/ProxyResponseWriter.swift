@@ -1,6 +1,7 @@
 public import GatewayConfig
 public import NIOCore
 public import NIOHTTP1
+import GatewayTLS
 
 /// Turns an upstream's response into bytes for the client, the way
 /// `HTTPResponseSerializer` does for built-in answers: the head serialized by
@@ -43,12 +44,12 @@ public enum ProxyResponseWriter {
         framing: Framing,
         connection: Connection,
         requestID: String?,
-        rules: HeaderRules,
-        allocator: ByteBufferAllocator
+        rules: HeaderRules
     ) -> ByteBuffer {
         var headers = head.headers
         let dropped = ProxyHeaders.connectionTokens(headers)
-        var buffer = allocator.buffer(capacity: 256 + headers.count * 32)
+        // This loop's recycled buffer (the caller gives it back with `ResponseBuffers.recycle`).
+        var buffer = ResponseBuffers.take(minimumCapacity: 256 + headers.count * 32)
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(head.status.code))
         buffer.writeStaticString(" ")

@@ -70,9 +70,22 @@ public struct ProxyRoute: Sendable {
     /// so a client cannot forge them (as Traefik's `forwardedHeaders.trustedIPs`).
     /// `traceparent`: the client's when valid (then its `tracestate` goes on too),
     /// else a new trace (`TraceContext.start`) and no `tracestate`.
+    /// The same, for a caller without a connection to keep a `ForwardedElementMemo` on.
     public func upstreamHead(
         client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String,
         trustForwarded: Bool, traceparent: String
+    ) -> HTTPRequestHead {
+        var memo = ForwardedElementMemo()
+        return self.upstreamHead(
+            client: head, target: target, clientIP: clientIP, scheme: scheme, requestID: requestID,
+            trustForwarded: trustForwarded, traceparent: traceparent, forwarded: &memo)
+    }
+
+    /// `forwarded`: the connection's memo of its last `Forwarded` element (client IP, scheme
+    /// and Host rarely change on one connection, so the element is built once).
+    public func upstreamHead(
+        client head: HTTPRequestHead, target: String, clientIP: String?, scheme: String, requestID: String,
+        trustForwarded: Bool, traceparent: String, forwarded forwardedMemo: inout ForwardedElementMemo
     ) -> HTTPRequestHead {
         let continuesTrace = head.headers.first(name: "traceparent") == traceparent
         let dropped = ProxyHeaders.connectionTokens(head.headers)
@@ -117,8 +130,7 @@ public struct ProxyRoute: Sendable {
         headers.add(name: "x-forwarded-for", value: forwardedFor.map { $0 + ", " + ip } ?? ip)
         headers.add(name: "x-forwarded-proto", value: forwardedProto ?? scheme)
         if let originalHost = forwardedHost ?? host { headers.add(name: "x-forwarded-host", value: originalHost) }
-        var element = "for=" + ProxyHeaders.forwardedNode(ip) + ";proto=" + scheme
-        if let host { element += ";host=" + ProxyHeaders.quotedIfNeeded(host) }
+        let element = forwardedMemo.element(ip: ip, scheme: scheme, host: host)
         headers.add(name: "forwarded", value: forwarded.map { $0 + ", " + element } ?? element)
         headers.add(name: "x-request-id", value: requestID)
         headers.add(name: "traceparent", value: traceparent)
@@ -128,5 +140,39 @@ public struct ProxyRoute: Sendable {
         }
         if !self.requestRules.isEmpty { ProxyHeaders.apply(self.requestRules, to: &headers) }
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+    }
+
+    /// Reframes an upstream head for a body the gateway collected whole (and
+    /// may have inflated): the body goes up with its own `Content-Length`, never
+    /// chunked, and without the `Content-Encoding` it no longer has once `decoded`.
+    /// A request without a body keeps having none.
+    public static func frameWholeBody(_ head: inout HTTPRequestHead, length: Int, decoded: Bool, clientSentBody: Bool) {
+        head.headers.remove(name: "transfer-encoding")
+        if decoded { head.headers.remove(name: "content-encoding") }
+        if length > 0 || clientSentBody {
+            head.headers.replaceOrAdd(name: "content-length", value: String(length))
+        } else {
+            head.headers.remove(name: "content-length")
+        }
+    }
+}
+
+/// The RFC 7239 element the gateway appends to `Forwarded` (`for=…;proto=…;host=…`),
+/// kept per client connection and rebuilt only when one of its parts changes.
+public struct ForwardedElementMemo: Sendable {
+    private var ip = ""
+    private var scheme = ""
+    private var host: String?
+    private var value = ""
+
+    public init() {}
+
+    mutating func element(ip: String, scheme: String, host: String?) -> String {
+        if self.value.isEmpty || ip != self.ip || scheme != self.scheme || host != self.host {
+            var element = "for=" + ProxyHeaders.forwardedNode(ip) + ";proto=" + scheme
+            if let host { element += ";host=" + ProxyHeaders.quotedIfNeeded(host) }
+            (self.ip, self.scheme, self.host, self.value) = (ip, scheme, host, element)
+        }
+        return self.value
     }
 }

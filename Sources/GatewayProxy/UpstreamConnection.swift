@@ -30,6 +30,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private(set) var isOpen = true
     private var readsHeld = false
     private var readPending = false
+    /// The request-timeout check, one per connection and kept across the requests it
+    /// serves, so a request schedules nothing (`ensureWatchdog`).
+    private var watchdog: Scheduled<Void>?
+    private var watchdogFiresAt = NIODeadline.distantFuture
 
     init(target: Int, pool: UpstreamPool) {
         self.target = target
@@ -62,6 +66,32 @@ final class UpstreamConnection: ChannelDuplexHandler {
         self.context?.flush()
     }
 
+    /// Makes sure the watchdog fires no later than `deadline`. It then asks the exchange
+    /// being served (`UpstreamExchange.checkTimeout`), which fails it or names the next
+    /// time to look. Usually the watchdog is already due earlier and nothing is scheduled:
+    /// it fires about once per `request_timeout` per busy connection, not once per request.
+    func ensureWatchdog(by deadline: NIODeadline) {
+        if self.watchdog != nil, self.watchdogFiresAt <= deadline { return }
+        self.watchdog?.cancel()
+        self.scheduleWatchdog(at: deadline)
+    }
+
+    private func scheduleWatchdog(at deadline: NIODeadline) {
+        guard self.isOpen, let context = self.context else { return }
+        self.watchdogFiresAt = deadline
+        // A strong capture (no weak reference, whose side table would slow every retain of
+        // this handler): the task is cancelled when the channel closes.
+        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.watchdog = nil
+            if let next = self.exchange?.checkTimeout() { self.scheduleWatchdog(at: next) }
+        }
+    }
+
+    private func cancelWatchdog() {
+        self.watchdog?.cancel()
+        self.watchdog = nil
+    }
+
     /// Stops asking the socket for data until `resumeReads`.
     func holdReads() {
         self.readsHeld = true
@@ -89,6 +119,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelWatchdog()
         self.context = nil
     }
 
@@ -114,6 +145,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isOpen = false
+        self.cancelWatchdog()
         let exchange = self.exchange
         self.exchange = nil
         self.pool?.connectionClosed(self)

@@ -44,7 +44,11 @@ public final class UpstreamExchange {
     /// Whether the request has a body (framed by length or chunks): such a
     /// request is not retried, since the body may already be gone.
     private let hasBody: Bool
-    private weak var delegate: (any UpstreamExchangeDelegate)?
+    /// Strong, and let go of when the exchange ends (`finish`): the delegate (the client
+    /// connection's handler) holds the exchange too, and always aborts it when it goes away.
+    /// A weak reference would give the handler a side table, which makes every retain and
+    /// release of it (NIO makes several per event) take the slow path.
+    private var delegate: (any UpstreamExchangeDelegate)?
 
     /// The target of the current attempt; -1 when none could be picked.
     private var target = -1
@@ -76,7 +80,6 @@ public final class UpstreamExchange {
     private var attemptStartedAt = NIODeadline.now()
     private var lastUpstreamActivity = NIODeadline.now()
     private let hashKey: UInt64?
-    private var timer: Scheduled<Void>?
 
     /// `hashKey`: the request's `consistent_hash` key (`HashRing.hash` of the client IP or header), if any.
     public init(
@@ -216,7 +219,7 @@ public final class UpstreamExchange {
         }
         connection.flush()
         self.lastUpstreamActivity = .now()
-        self.scheduleTimer(at: self.lastUpstreamActivity + self.requestTimeout)
+        connection.ensureWatchdog(by: self.lastUpstreamActivity + self.requestTimeout)
         if !connection.isWritable { self.delegate?.upstreamWritabilityChanged(false) }
     }
 
@@ -248,8 +251,8 @@ public final class UpstreamExchange {
                 self.retry(after: nil)
                 return
             }
-            self.finish()
-            self.delegate?.upstreamResponseEnd()
+            let delegate = self.finish()
+            delegate?.upstreamResponseEnd()
         }
     }
 
@@ -281,8 +284,6 @@ public final class UpstreamExchange {
             failure == .reset
         {
             self.retriedStale = true
-            self.timer?.cancel()
-            self.timer = nil
             self.acquire(fresh: true)
             return
         }
@@ -316,8 +317,6 @@ public final class UpstreamExchange {
         self.tried.append(self.target)
         self.pool.inFlight[self.target] -= 1
         self.target = -1
-        self.timer?.cancel()
-        self.timer = nil
         self.status = 0
         self.responseKeepAlive = false
         guard let next = self.pool.pickTarget(excluding: self.tried, hashKey: self.hashKey) else {
@@ -332,13 +331,13 @@ public final class UpstreamExchange {
 
     private func fail(_ failure: UpstreamFailure) {
         guard !self.finished else { return }
-        self.finish()
+        let delegate = self.finish()
         if let connection = self.connection {
             self.connection = nil
             self.pool.release(connection, reusable: false)
         }
         self.recordFailure(failure)
-        self.delegate?.upstreamFailed(failure, responseStarted: self.responseStarted)
+        delegate?.upstreamFailed(failure, responseStarted: self.responseStarted)
     }
 
     /// Counts a failed attempt under its target (nothing when no target was picked).
@@ -356,41 +355,37 @@ public final class UpstreamExchange {
         .nanoseconds((NIODeadline.now() - self.attemptStartedAt).nanoseconds)
     }
 
-    private func finish() {
+    /// Ends the exchange. Returns the delegate for one last call, and lets go of it.
+    @discardableResult
+    private func finish() -> (any UpstreamExchangeDelegate)? {
+        let delegate = self.delegate
+        self.delegate = nil
         self.finished = true
         if self.target >= 0 { self.pool.inFlight[self.target] -= 1 }
-        self.timer?.cancel()
-        self.timer = nil
         if let waiterID = self.waiterID {
             self.waiterID = nil
             self.pool.cancel(waiterID)
         }
+        return delegate
     }
 
     // MARK: Request timeout
 
-    /// One task per exchange, moved forward while the upstream is active. Time
-    /// spent waiting for the client (its body, or its full socket) is not the
-    /// upstream's and does not count.
-    private func scheduleTimer(at deadline: NIODeadline) {
-        self.timer = self.pool.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.timer = nil
-            self.checkTimeout()
-        }
-    }
-
-    private func checkTimeout() {
-        guard !self.finished else { return }
+    /// Called by the connection's watchdog (`UpstreamConnection.ensureWatchdog`): fails
+    /// the exchange with `.timeout` when the upstream has been silent for the route's
+    /// `request_timeout`, or returns when to look again. Time spent waiting for the
+    /// client (its body, or its full socket) is not the upstream's and does not count.
+    func checkTimeout() -> NIODeadline? {
+        guard !self.finished else { return nil }
         let now = NIODeadline.now()
         if !self.requestEnded || !self.clientWritable {
-            self.scheduleTimer(at: now + self.requestTimeout)
-            return
+            return now + self.requestTimeout
         }
         let deadline = self.lastUpstreamActivity + self.requestTimeout
         if now >= deadline {
             self.fail(.timeout)
-        } else {
-            self.scheduleTimer(at: deadline)
+            return nil
         }
+        return deadline
     }
 }

@@ -24,6 +24,10 @@ enum CoalescingBuffer {
         @exclusivity(unchecked) var buffer = ByteBuffer()
         /// The plaintext buffer of the last read, recycled when nobody above kept it.
         @exclusivity(unchecked) var plaintext = ByteBuffer()
+        /// The ciphertext buffer of the last write, reused once the socket wrote it.
+        @exclusivity(unchecked) var ciphertext = ByteBuffer()
+        /// The last serialized response (`ResponseBuffers`).
+        @exclusivity(unchecked) var response = ByteBuffer()
         /// Connections of this thread's event loop that keep OpenSSL's record buffers.
         @exclusivity(unchecked) var connectionsKeepingRecordBuffers = 0
 
@@ -46,6 +50,29 @@ enum CoalescingBuffer {
             }
         }
     }
+
+    /// This thread's ciphertext buffer, emptied, with room for `minimumCapacity` bytes. NIO
+    /// lets go of a written buffer when the socket took it all, so usually this allocates
+    /// nothing; a buffer still queued behind a full socket is left alone (copy-on-write) and a
+    /// new one allocated.
+    @inline(__always)
+    static func takeCiphertextBuffer(minimumCapacity: Int) -> ByteBuffer {
+        let box = Self.current
+        var buffer = ByteBuffer()
+        swap(&buffer, &box.ciphertext)
+        buffer.clear(minimumCapacity: minimumCapacity)
+        return buffer
+    }
+
+    /// Keeps `buffer` (just handed to the channel) for the next write.
+    @inline(__always)
+    static func recycleCiphertextBuffer(_ buffer: ByteBuffer) {
+        if buffer.capacity <= Self.maximumRecycledCiphertextCapacity {
+            Self.current.ciphertext = buffer
+        }
+    }
+
+    static let maximumRecycledCiphertextCapacity = 64 * 1024
 
     /// A buffer passed up the pipeline may be held there (a partial HTTP request): keep its
     /// capacity near what one read needs.

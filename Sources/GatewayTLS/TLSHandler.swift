@@ -468,9 +468,8 @@ public final class TLSHandler: ChannelDuplexHandler {
                 return
             }
             firstPromise = first.promise
-            ciphertext = context.channel.allocator.buffer(
-                capacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes)
-            )
+            ciphertext = CoalescingBuffer.takeCiphertextBuffer(
+                minimumCapacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes))
             writeError = first.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
             var more: [PendingWrite] = []
@@ -479,9 +478,8 @@ public final class TLSHandler: ChannelDuplexHandler {
             for write in more {
                 plaintextBytes += write.data.readableBytes
             }
-            var output = context.channel.allocator.buffer(
-                capacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes)
-            )
+            var output = CoalescingBuffer.takeCiphertextBuffer(
+                minimumCapacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes))
             firstPromise = first.promise
             for write in more {
                 if let promise = write.promise {
@@ -529,6 +527,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         context.write(self.wrapOutboundOut(ciphertext), promise: firstPromise)
         context.flush()
+        CoalescingBuffer.recycleCiphertextBuffer(ciphertext)
     }
 
     /// Sends whatever OpenSSL wrote without application data (handshake messages, alerts,

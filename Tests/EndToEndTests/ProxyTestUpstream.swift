@@ -13,6 +13,9 @@ import NIOPosix
 /// - `/typed?bytes=N&type=T`: `typedBody(bytes: N)` as `T` (`json`, `text`, `png`, `svg`), with
 ///   `ETag: "v1"` and a Content-Length; `&chunked=1` chunked instead, 4 KiB parts each flushed;
 ///   `&encoding=E` says `Content-Encoding: E`
+/// - `/echo-body`: the request body as it arrived, with the request's framing fields
+///   as `x-request-content-length`, `x-request-content-encoding`, `x-request-transfer-encoding`
+///   and `x-request-content-type` (`-` when absent)
 /// - `/slow?ms=N`: the echo after N milliseconds
 /// - `/hop`: a response carrying hop-by-hop fields the gateway must remove
 /// - `/cors`: `ok` with the upstream's own `Access-Control-*` fields and `Vary: Accept-Language`
@@ -149,6 +152,8 @@ final class ProxyTestUpstream: @unchecked Sendable {
         let stats: Stats
         var head: HTTPRequestHead?
         var bodyBytes = 0
+        /// Kept only for `/echo-body`.
+        var body: ByteBuffer?
 
         init(name: String, connection: Int, stats: Stats) {
             self.name = name
@@ -161,8 +166,10 @@ final class ProxyTestUpstream: @unchecked Sendable {
             case .head(let head):
                 self.head = head
                 self.bodyBytes = 0
-            case .body(let chunk):
+                self.body = head.uri.hasPrefix("/echo-body") ? ByteBuffer() : nil
+            case .body(var chunk):
                 self.bodyBytes += chunk.readableBytes
+                self.body?.writeBuffer(&chunk)
             case .end:
                 if self.head?.uri != "/healthz" { self.stats.requested() }
                 self.respond(context: context)
@@ -204,6 +211,19 @@ final class ProxyTestUpstream: @unchecked Sendable {
                 context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             case "/typed":
                 self.sendTyped(context: context)
+            case "/echo-body":
+                var headers = HTTPHeaders()
+                headers.add(name: "content-type", value: "application/octet-stream")
+                headers.add(name: "content-length", value: String(self.body?.readableBytes ?? 0))
+                for name in ["content-length", "content-encoding", "transfer-encoding", "content-type"] {
+                    let values = head.headers[name]
+                    headers.add(name: "x-request-\(name)", value: values.isEmpty ? "-" : values.joined(separator: ","))
+                }
+                context.write(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(self.body ?? ByteBuffer()))), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             case "/slow":
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(self.query("ms") ?? 1000))) {

@@ -383,7 +383,7 @@ struct ProblemReportingTests {
                 "listeners[0].tls.certificates[0].certificate: expected a string",
                 "access_log.enabled: expected a boolean (true or false)",
                 #"shutdown.drain_timeout: invalid duration "-1s" (expected a number and a unit ms, s, m or h, e.g. "250ms", "1.5s", "2m")"#,
-                "routes[0].extra: unknown key (known keys: name, match, handler, upstream, strip_prefix, rewrite, request_timeout, headers, rate_limits, rate_limit_headers, compression, max_body_bytes, cors)",
+                "routes[0].extra: unknown key (known keys: name, match, handler, upstream, strip_prefix, rewrite, request_timeout, headers, rate_limits, rate_limit_headers, compression, max_body_bytes, request_decompression, validation, auth, cors)",
                 #"routes[0].match.methods[0]: method "get" must be uppercase (did you mean "GET"?)"#,
             ]
         )

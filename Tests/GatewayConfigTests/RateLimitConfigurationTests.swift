@@ -93,13 +93,13 @@ struct RateLimitConfigurationTests {
                     "rate_limits.d.limit: required",
                     "rate_limits.d.burst: must be at least 1",
                     #"rate_limits["e e"]: invalid name "e e" (use only letters, digits, "_", "." and "-")"#,
-                    #"rate_limits.f.key: unknown key "ip" (expected "client_ip", "route" or {"header": "X-API-Key"})"#,
+                    #"rate_limits.f.key: unknown key "ip" (expected "client_ip", "identity", "route" or {"header": "X-API-Key"})"#,
                     #"rate_limits.g.key.header: invalid header name "X Key" (expected a token such as "X-API-Key")"#,
                     #"rate_limits.h.store: unknown store "disk" (expected "memory" or "redis")"#,
                     #"rate_limits.i.store: needs "rate_limit_store": {"redis": {"url": …}} (where Redis is)"#,
                     #"rate_limits.j.kee: unknown key (did you mean "key"?)"#,
                     #"rate_limits.k.limit: invalid limit "1/w" (expected a count and a period such as "100/s", "1000/min", "50/h" or "5000/d")"#,
-                    #"rate_limits.l.key: expected "client_ip", "route" or {"header": "X-API-Key"}"#,
+                    #"rate_limits.l.key: expected "client_ip", "identity", "route" or {"header": "X-API-Key"}"#,
                 ])
     }
 

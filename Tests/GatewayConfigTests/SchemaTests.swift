@@ -233,6 +233,47 @@ struct SchemaTests {
         (
             #"""
             {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "routes": [{"name": "a", "match": {"path": "/orders/{order_id}"}, "handler": "items",
+                         "request_decompression": {"max_bytes": 1000000, "max_ratio": 20},
+                         "validation": {"path": {"order_id": {"type": "integer", "minimum": 1}},
+                                        "query": {"tag": {"type": "array", "items": {"type": "string"}}},
+                                        "headers": {"X-Tenant": {"type": "string"}},
+                                        "required": {"query": ["tag"], "headers": ["X-Tenant"]},
+                                        "body": {"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items", "request_decompression": true}]}
+            """#, "every request-decompression and validation key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "request_decompression": {"max_ratio": 0}}]}"#,
+            "decompression ratio 0"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "request_decompression": "gzip"}]}"#,
+            "decompression as a string"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"body": "order.json"}}]}"#,
+            "validation body as a string"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"body": {"file": "order.json", "type": "object"}}}]}"#,
+            "validation body file with schema keywords"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"required": {"cookies": []}}}]}"#,
+            "validation required for cookies"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "validation": {"query": {"q": "string"}}}]}"#,
+            "validation parameter schema as a string"
+        ),
+    ]
+
+    /// The CORS and OpenAPI samples.
+    static let corsAndOpenAPISamples: [(document: String, why: String)] = [
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
              "openapi": {"enabled": true, "path": "/api/openapi.json", "docs_path": null, "title": "Shop", "version": "2", "description": "d"},
              "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items",
                          "cors": {"allow_origins": ["https://app.example.com", "https://*.example.org:8443"],
@@ -263,6 +304,51 @@ struct SchemaTests {
         ),
     ]
 
+    /// The authentication samples, apart so the list above stays readable.
+    static let authSamples: [(document: String, why: String)] = [
+        (
+            #"""
+            {"listeners": [{"name": "web", "address": "127.0.0.1:0"}],
+             "api_keys": {"partner-a": "0123456789abcdef-a", "partner-b": {"file": "keys/b.key"}},
+             "jwks": {"main": {"file": "keys/jwks.json"}},
+             "rate_limits": {"per-user": {"limit": "10/s", "key": "identity"}},
+             "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "rate_limits": ["per-user"],
+                         "auth": {"api_key": {"header": "X-Key", "query": "api_key", "allow": ["partner-a"]}, "realm": "r", "hide_credentials": true}},
+                        {"name": "b", "match": {"path": "/b"}, "handler": "items",
+                         "auth": {"jwt": {"jwks": "main", "algorithms": ["RS256", "ES256"], "issuer": "https://i", "audience": ["x", "y"],
+                                          "clock_skew": "30s", "require": {"scope": "orders:write", "roles": ["admin"]}, "max_token_bytes": 4096}}}]}
+            """#, "every auth key set"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": "with a space 0123456789"}}"#,
+            "an API key with spaces"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [], "api_keys": {"k": {"path": "x"}}}"#,
+            "an API key object without file"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j", "algorithms": ["none"]}}}]}"#,
+            "alg none"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "api_keys": {"k": "0123456789abcdef"}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j"}, "api_key": {}}}]}"#,
+            "api_key and jwt together"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {}}]}"#,
+            "auth without a method"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "jwks": {"j": {"file": "j.json"}}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"jwt": {"jwks": "j", "require": {"scope": "a b"}}}}]}"#,
+            "a required value with a space"
+        ),
+        (
+            #"{"listeners": [{"name": "web", "address": "127.0.0.1:0"}], "api_keys": {"k": "0123456789abcdef"}, "routes": [{"name": "a", "match": {"path": "/a"}, "handler": "items", "auth": {"api_key": {"query": "a&b"}}}]}"#,
+            "a query parameter name with &"
+        ),
+    ]
+
     @Test(
         .enabled(if: PythonJSONSchema.isAvailable, "needs python3 with the jsonschema package (pip install jsonschema)")
     )
@@ -278,13 +364,14 @@ struct SchemaTests {
             #expect(resolved == (Self.schemaPath as NSString).standardizingPath, "\(file): $schema is \(reference)")
             documents.append(text)
         }
-        documents += Self.samples.map(\.document)
+        let samples = Self.samples + Self.authSamples + Self.corsAndOpenAPISamples
+        documents += samples.map(\.document)
         let verdicts = try PythonJSONSchema.validate(documents, schema: Self.schemaPath)
         try #require(verdicts.count == documents.count)
         for (index, file) in Self.shipped.enumerated() {
             #expect(verdicts[index] == nil, "\(file): \(verdicts[index] ?? "")")
         }
-        for (offset, sample) in Self.samples.enumerated() {
+        for (offset, sample) in samples.enumerated() {
             let schemaError = verdicts[Self.shipped.count + offset]
             let decoderProblems = problems(of: sample.document)
             #expect(

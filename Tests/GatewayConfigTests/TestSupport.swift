@@ -13,9 +13,9 @@ func load(_ json: String, baseDirectory: String = testBaseDirectory) throws(Conf
 }
 
 /// The problems reported for `json` as `path: message` lines; empty when it loads.
-func problems(of json: String) -> [String] {
+func problems(of json: String, baseDirectory: String = testBaseDirectory) -> [String] {
     do {
-        _ = try load(json)
+        _ = try load(json, baseDirectory: baseDirectory)
         return []
     } catch {
         return error.problems.map(\.description)

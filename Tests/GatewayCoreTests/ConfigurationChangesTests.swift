@@ -1,3 +1,4 @@
+import Foundation
 import GatewayConfig
 import Testing
 
@@ -93,5 +94,17 @@ struct ConfigurationChangesTests {
         #expect(
             ConfigurationChanges(from: tls, to: plain).descriptions
                 == [#"listeners[0] "a": TLS turned off for new connections"#])
+    }
+
+    @Test func keysAreDescribedByNameNeverByValue() throws {
+        let keys = #"""
+            {"listeners": [{"name": "a", "address": "127.0.0.1:8001"}, {"name": "b", "address": "127.0.0.1:8002"}],
+             "api_keys": {"k": "0123456789abcdef-one"}, "routes": []}
+            """#
+        let before = try Self.configuration(keys)
+        let after = try Self.configuration(keys.replacingOccurrences(of: "-one", with: "-two"))
+        let changes = ConfigurationChanges(from: before, to: after, changedKeyFiles: ["jwks.main.file"])
+        #expect(changes.descriptions == ["api_keys: updated (1 key)", "jwks.main.file: reloaded"])
+        #expect(ConfigurationChanges(from: before, to: before).descriptions == [])
     }
 }

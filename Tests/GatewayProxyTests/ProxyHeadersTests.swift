@@ -36,6 +36,29 @@ struct ProxyHeadersTests {
                 == "/status?x")
     }
 
+    /// A body the gateway collected (and maybe inflated) goes up with its own length.
+    @Test func wholeBodyFraming() {
+        var chunked = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/x")
+        chunked.headers.add(name: "transfer-encoding", value: "chunked")
+        chunked.headers.add(name: "content-encoding", value: "gzip")
+        var inflated = chunked
+        ProxyRoute.frameWholeBody(&inflated, length: 300, decoded: true, clientSentBody: true)
+        #expect(inflated.headers["transfer-encoding"].isEmpty)
+        #expect(inflated.headers["content-encoding"].isEmpty)
+        #expect(inflated.headers["content-length"] == ["300"])
+        var kept = chunked
+        ProxyRoute.frameWholeBody(&kept, length: 0, decoded: false, clientSentBody: true)
+        #expect(kept.headers["content-encoding"] == ["gzip"])
+        #expect(kept.headers["content-length"] == ["0"], "an empty body that was sent stays a body")
+        var sized = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/x")
+        sized.headers.add(name: "content-length", value: "40")
+        ProxyRoute.frameWholeBody(&sized, length: 120, decoded: true, clientSentBody: true)
+        #expect(sized.headers["content-length"] == ["120"])
+        var none = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/x")
+        ProxyRoute.frameWholeBody(&none, length: 0, decoded: false, clientSentBody: false)
+        #expect(none.headers["content-length"].isEmpty, "a request without a body gets none")
+    }
+
     @Test func requestHeadForTheUpstream() {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "api.example.com")
@@ -118,8 +141,7 @@ struct ProxyHeadersTests {
                 == ProxyResponseWriter.Framing.none)
         let bytes = ProxyResponseWriter.serializeHead(
             head, framing: .chunked, connection: .keepAlive, requestID: "rid",
-            rules: HeaderRules(add: [HeaderField(name: "x-gw", value: "1")], remove: ["server"]),
-            allocator: ByteBufferAllocator())
+            rules: HeaderRules(add: [HeaderField(name: "x-gw", value: "1")], remove: ["server"]))
         #expect(
             String(buffer: bytes)
                 == "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nx-gw: 1\r\ntransfer-encoding: chunked\r\nx-request-id: rid\r\n\r\n"
@@ -130,8 +152,7 @@ struct ProxyHeadersTests {
         let lengthHead = HTTPResponseHead(version: .http1_0, status: .ok, headers: sized)
         #expect(ProxyResponseWriter.framing(for: lengthHead, method: .GET, clientVersion: .http1_0) == .contentLength)
         let closing = ProxyResponseWriter.serializeHead(
-            lengthHead, framing: .contentLength, connection: .close, requestID: nil, rules: HeaderRules(),
-            allocator: ByteBufferAllocator())
+            lengthHead, framing: .contentLength, connection: .close, requestID: nil, rules: HeaderRules())
         #expect(String(buffer: closing) == "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\n")
     }
 
@@ -228,5 +249,32 @@ struct TraceContextTests {
         ).headers
         #expect(replaced["traceparent"] == [started])
         #expect(replaced["tracestate"].isEmpty)
+    }
+
+    /// One connection's memo gives each request the element of its own host and IP.
+    @Test func theForwardedMemoFollowsTheHostAndClient() {
+        var memo = ForwardedElementMemo()
+        func forwarded(host: String, ip: String) -> [String] {
+            var headers = HTTPHeaders()
+            headers.add(name: "host", value: host)
+            let client = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
+            return route(.prefix("/")).upstreamHead(
+                client: client, target: "/", clientIP: ip, scheme: "https", requestID: "r", trustForwarded: false,
+                traceparent: "t", forwarded: &memo
+            ).headers["forwarded"]
+        }
+        #expect(forwarded(host: "a.example", ip: "10.0.0.1") == ["for=10.0.0.1;proto=https;host=a.example"])
+        #expect(forwarded(host: "a.example", ip: "10.0.0.1") == ["for=10.0.0.1;proto=https;host=a.example"])
+        #expect(forwarded(host: "b.example:8443", ip: "10.0.0.1") == [#"for=10.0.0.1;proto=https;host="b.example:8443""#])
+        #expect(forwarded(host: "b.example:8443", ip: "::1") == [#"for="[::1]";proto=https;host="b.example:8443""#])
+    }
+
+    @Test func connectionTokensAreTrimmedLowercasedAndSkipCloseAndKeepAlive() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Connection", value: " Keep-Alive ,X-One,\tX-Two\t")
+        headers.add(name: "connection", value: "CLOSE, , x-three")
+        headers.add(name: "Host", value: "example")
+        #expect(ProxyHeaders.connectionTokens(headers) == ["x-one", "x-two", "x-three"])
+        #expect(ProxyHeaders.connectionTokens(HTTPHeaders([("Connection", "keep-alive")])).isEmpty)
     }
 }

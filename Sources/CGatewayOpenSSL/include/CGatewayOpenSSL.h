@@ -39,4 +39,7 @@ void CGatewayOpenSSL_X509V3_set_ctx_nodb(X509V3_CTX *ctx);
 unsigned long CGatewayOpenSSL_XN_FLAG_RFC2253(void);
 int CGatewayOpenSSL_MBSTRING_ASC(void);
 
+// MARK: Keys built from parameters (JWKS)
+int CGatewayOpenSSL_EVP_PKEY_PUBLIC_KEY(void);
+
 #endif

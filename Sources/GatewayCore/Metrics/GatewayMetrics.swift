@@ -24,9 +24,26 @@ public final class GatewayMetrics: Sendable {
         self.connectionsActive = registry.makeGauge(descriptor: Self.connectionsActiveDescriptor)
         self.tlsHandshakeDuration = registry.makeDurationHistogram(
             descriptor: Self.tlsHandshakeDurationDescriptor, buckets: Self.durationBuckets)
+        self.tls13Handshakes = registry.makeCounter(
+            descriptor: Self.tlsHandshakesDescriptor, labels: [("result", "success"), ("version", "TLSv1.3")])
+        self.tls12Handshakes = registry.makeCounter(
+            descriptor: Self.tlsHandshakesDescriptor, labels: [("result", "success"), ("version", "TLSv1.2")])
     }
 
-    /// Looked up once per (route, method, status) per connection, see `RequestMetricsCache`.
+    /// Successful handshakes of the two versions served, made once: a new connection then
+    /// takes no registry lock.
+    private let tls13Handshakes: Counter
+    private let tls12Handshakes: Counter
+
+    func successfulTLSHandshakes(version: String) -> Counter {
+        switch version {
+        case "TLSv1.3": self.tls13Handshakes
+        case "TLSv1.2": self.tls12Handshakes
+        default: self.tlsHandshakes(result: "success", version: version)
+        }
+    }
+
+    /// Looked up once per (route, method, status) per event loop, see `RequestMetricsCache`.
     func requestsTotal(route: String, method: String, code: String) -> Counter {
         self.registry.makeCounter(
             descriptor: Self.requestsTotalDescriptor, labels: [("route", route), ("method", method), ("code", code)])

@@ -43,6 +43,7 @@ final class RateLimitPolicy: Sendable {
         switch policy.key {
         case .clientIP: key = "client_ip"
         case .route: key = "route"
+        case .identity: key = "identity"
         case .header(let name): key = "header=" + name
         }
         return "\(policy.name):\(policy.limit):\(policy.burst):\(key):"

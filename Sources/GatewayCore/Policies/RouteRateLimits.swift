@@ -20,6 +20,10 @@ final class RouteRateLimits: Sendable {
     let policyHeader: String
     /// Whether any policy may key by client IP (a header policy falls back to it).
     let needsClientIP: Bool
+    /// Put before the identity in `identity` keys: the route's kind of credential.
+    let identityKeyPrefix: String
+    /// Whether any policy keys by identity (only then is the key built).
+    let usesIdentity: Bool
 
     struct DecisionCounters: Sendable {
         let allowed: Counter
@@ -27,7 +31,7 @@ final class RouteRateLimits: Sendable {
         let error: Counter
     }
 
-    init(route: RouteConfiguration, stores: RateLimitStores, metrics: GatewayMetrics) {
+    init(route: RouteConfiguration, stores: RateLimitStores, metrics: GatewayMetrics, identityKeyPrefix: String = "") {
         self.routeName = route.name
         self.policies = route.rateLimits.compactMap { stores.policies[$0] }
         self.counters = self.policies.map { policy in
@@ -38,7 +42,11 @@ final class RouteRateLimits: Sendable {
         }
         self.headersEnabled = route.rateLimitHeaders
         self.policyHeader = self.policies.map(\.policyItem).joined(separator: ", ")
-        self.needsClientIP = self.policies.contains { $0.configuration.key != .route }
+        self.needsClientIP = self.policies.contains {
+            $0.configuration.key != .route && $0.configuration.key != .identity
+        }
+        self.identityKeyPrefix = identityKeyPrefix
+        self.usesIdentity = self.policies.contains { $0.configuration.key == .identity }
     }
 
     /// What the step decided for one request.
@@ -63,14 +71,20 @@ final class RouteRateLimits: Sendable {
     }
 
     /// Decides the request. `clientIP` is used by client-IP policies and by
-    /// header policies whose header is missing; `now` is nanoseconds on NIO's
-    /// monotonic clock. Call on `eventLoop`.
-    func evaluate(headers: HTTPHeaders, clientIP: String, now: Int64, eventLoop: any EventLoop) -> Evaluation {
-        self.evaluate(from: 0, outcome: Outcome(), headers: headers, clientIP: clientIP, now: now, eventLoop: eventLoop)
+    /// header policies whose header is missing; `identity` (who authenticated)
+    /// by identity policies; `now` is nanoseconds on NIO's monotonic clock.
+    /// Call on `eventLoop`.
+    func evaluate(
+        headers: HTTPHeaders, clientIP: String, identity: String? = nil, now: Int64, eventLoop: any EventLoop
+    ) -> Evaluation {
+        self.evaluate(
+            from: 0, outcome: Outcome(), headers: headers, clientIP: clientIP,
+            identity: self.usesIdentity ? identity.map { self.identityKeyPrefix + $0 } : nil, now: now,
+            eventLoop: eventLoop)
     }
 
     private func evaluate(
-        from start: Int, outcome: Outcome, headers: HTTPHeaders, clientIP: String, now: Int64,
+        from start: Int, outcome: Outcome, headers: HTTPHeaders, clientIP: String, identity: String?, now: Int64,
         eventLoop: any EventLoop
     ) -> Evaluation {
         var outcome = outcome
@@ -78,7 +92,8 @@ final class RouteRateLimits: Sendable {
         while index < self.policies.count {
             let policy = self.policies[index]
             let key = Self.key(
-                for: policy.configuration.key, headers: headers, clientIP: clientIP, route: self.routeName)
+                for: policy.configuration.key, headers: headers, clientIP: clientIP, route: self.routeName,
+                identity: identity)
             switch policy.backend {
             case .memory(let store, _):
                 let decision = store.decide(key: key, limit: policy.gcra, now: now)
@@ -104,8 +119,8 @@ final class RouteRateLimits: Sendable {
                         return
                     }
                     switch self.evaluate(
-                        from: current + 1, outcome: outcome, headers: headers, clientIP: clientIP, now: now,
-                        eventLoop: eventLoop)
+                        from: current + 1, outcome: outcome, headers: headers, clientIP: clientIP, identity: identity,
+                        now: now, eventLoop: eventLoop)
                     {
                     case .decided(let outcome): promise.succeed(outcome)
                     case .pending(let future): future.cascade(to: promise)
@@ -136,8 +151,14 @@ final class RouteRateLimits: Sendable {
     /// A policy's key for the request. A header policy counts a request without
     /// the header by its client IP (as Kong does), so leaving the header out does
     /// not escape the limit; the prefixes keep the two kinds of keys apart.
-    static func key(for kind: RateLimitKey, headers: HTTPHeaders, clientIP: String, route: String) -> String {
+    /// `identity` is prefixed with the kind of credential (`key:`, `sub:`); a route
+    /// with an identity policy always has `auth`, so it is there.
+    static func key(
+        for kind: RateLimitKey, headers: HTTPHeaders, clientIP: String, route: String, identity: String? = nil
+    ) -> String {
         switch kind {
+        case .identity:
+            return identity ?? ("ip:" + clientIP)
         case .clientIP:
             return clientIP
         case .route:

@@ -17,7 +17,12 @@ struct ConfigurationChanges: Equatable {
 
     /// - Parameter rotatedCertificates: names of kept listeners whose certificate or
     ///   key files changed on disk although their `tls` settings did not.
-    init(from old: GatewayConfiguration, to new: GatewayConfiguration, rotatedCertificates: Set<String> = []) {
+    /// - Parameter changedKeyFiles: JSON paths of API key and JWKS files whose
+    ///   bytes changed on disk although the configuration naming them did not.
+    init(
+        from old: GatewayConfiguration, to new: GatewayConfiguration, rotatedCertificates: Set<String> = [],
+        changedKeyFiles: [String] = []
+    ) {
         let oldListeners = Dictionary(old.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let newNames = Set(new.listeners.map(\.name))
 
@@ -59,6 +64,18 @@ struct ConfigurationChanges: Equatable {
             self.descriptions.append("routes: updated (\(new.routes.count) routes)")
         }
         self.describeRateLimitChanges(from: old, to: new)
+        // Names only: an inline key's value is never described.
+        if old.apiKeys != new.apiKeys {
+            let count = new.apiKeys.count
+            self.descriptions.append("api_keys: updated (\(count) key\(count == 1 ? "" : "s"))")
+        }
+        if old.jwks != new.jwks {
+            let count = new.jwks.count
+            self.descriptions.append("jwks: updated (\(count) key set\(count == 1 ? "" : "s"))")
+        }
+        for path in changedKeyFiles {
+            self.descriptions.append("\(path): reloaded")
+        }
         if old.openAPI != new.openAPI {
             self.descriptions.append(
                 new.openAPI == nil ? "openapi: no longer served" : "openapi: updated (served from the next request)")

@@ -1,7 +1,8 @@
 import Foundation
 import GatewayConfig
 
-/// The files a configuration depends on: the file itself and every certificate and key it names.
+/// The files a configuration depends on: the file itself, every certificate and key it names,
+/// the routes' validation schema files, and the API key and JWKS files of `api_keys` and `jwks`.
 enum WatchedFiles {
     static func paths(file: String, configuration: GatewayConfiguration?) -> [String] {
         var paths = [file]
@@ -10,6 +11,13 @@ enum WatchedFiles {
                 paths += [certificate.certificatePath, certificate.keyPath]
             }
         }
+        for route in configuration?.routes ?? [] {
+            if let file = route.validation?.body?.file { paths.append(file) }
+        }
+        for key in configuration?.apiKeys ?? [] {
+            if case .file(let path) = key.source { paths.append(path) }
+        }
+        paths += (configuration?.jwks ?? []).map(\.file)
         return paths
     }
 
@@ -26,12 +34,26 @@ enum WatchedFiles {
     }
 
     /// A hash of the files' bytes (a missing file hashes as missing); equal within one process only.
+    /// Every byte counts: Foundation's `Data` hashes only its length and first 80 bytes, so a
+    /// regenerated JWKS (or an edit that keeps a file's size) would look unchanged.
     static func hash(_ paths: [String]) -> Int {
         var hasher = Hasher()
         for path in paths {
             hasher.combine(path)
-            hasher.combine(FileManager.default.contents(atPath: path))
+            hasher.combine(fileAt: path)
         }
         return hasher.finalize()
+    }
+}
+
+extension Hasher {
+    /// Every byte of the file at `path`, or a marker when it cannot be read.
+    mutating func combine(fileAt path: String) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            self.combine(-1)
+            return
+        }
+        self.combine(data.count)
+        data.withUnsafeBytes { self.combine(bytes: $0) }
     }
 }

@@ -36,7 +36,13 @@ final class ProxiedRequest {
 }
 
 extension GatewayHTTPHandler: UpstreamExchangeDelegate {
-    func startProxying(_ request: Request, proxy: ProxyRoute, path: Substring, context: ChannelHandlerContext) {
+    /// Starts the upstream exchange. Without `wholeBody` the body streams up as
+    /// it arrives; with it (a body the request policies collected), the body is
+    /// sent in one piece with a `Content-Length`, and the request has ended.
+    func startProxying(
+        _ request: Request, proxy: ProxyRoute, path: Substring,
+        wholeBody: (body: ByteBuffer?, decompressed: Bool)? = nil, context: ChannelHandlerContext
+    ) {
         let requestID = self.requestID(for: request.head)
         if self.clientAddress == nil {
             self.clientAddress = context.channel.remoteAddress?.ipAddress ?? "-"
@@ -45,11 +51,17 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             let tls = (try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self)) != nil
             self.scheme = tls ? "https" : "http"
         }
-        let head = proxy.upstreamHead(
+        var head = proxy.upstreamHead(
             client: request.head, target: proxy.upstreamTarget(path: path, query: request.query),
             clientIP: self.clientAddress == "-" ? nil : self.clientAddress, scheme: self.scheme!, requestID: requestID,
             trustForwarded: self.peerIsTrusted(request, context: context),
-            traceparent: self.traceparent(for: request.head))
+            traceparent: self.traceparent(for: request.head), forwarded: &self.forwardedMemo)
+        if let wholeBody {
+            ProxyRoute.frameWholeBody(
+                &head, length: wholeBody.body?.readableBytes ?? 0, decoded: wholeBody.decompressed,
+                clientSentBody: request.head.headers.contains(name: "content-length")
+                    || request.head.headers.contains(name: "transfer-encoding"))
+        }
         var responseRules = proxy.responseRules
         if let cors = request.state.routes[request.route].cors {
             // The gateway's CORS fields replace whatever the upstream says.
@@ -68,7 +80,17 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             hashKey: self.consistentHashKey(request, upstream: proxy.group.configuration, context: context))
         proxied.exchange = exchange
         self.state = .proxying(request, proxied)
+        guard let wholeBody else {
+            exchange.start()
+            return
+        }
+        // The client's request is over: what it sends next waits behind this response.
+        proxied.requestEnded = true
+        proxied.bodyBytesReceived = wholeBody.body?.readableBytes ?? 0
+        self.queueing = true
         exchange.start()
+        if let body = wholeBody.body, body.readableBytes > 0 { exchange.sendBody(body) }
+        exchange.sendEnd()
     }
 
     /// The client's `traceparent` when valid, else a new trace.
@@ -168,8 +190,9 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let buffer = ProxyResponseWriter.serializeHead(
             head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
-            rules: proxied.responseRules, allocator: context.channel.allocator)
+            rules: proxied.responseRules)
         self.writeToClient(buffer, proxied, context: context)
+        ResponseBuffers.recycle(buffer)
     }
 
     func upstreamResponseBody(_ chunk: ByteBuffer) {

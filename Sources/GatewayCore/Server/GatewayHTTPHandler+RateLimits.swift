@@ -18,7 +18,9 @@ extension GatewayHTTPHandler {
     ) {
         let clientIP = limits.needsClientIP ? self.rateLimitClientIP(request, context: context) : ""
         let now = Int64(request.startedAt.uptimeNanoseconds)
-        switch limits.evaluate(headers: request.head.headers, clientIP: clientIP, now: now, eventLoop: context.eventLoop)
+        switch limits.evaluate(
+            headers: request.head.headers, clientIP: clientIP, identity: request.identity, now: now,
+            eventLoop: context.eventLoop)
         {
         case .decided(let outcome):
             self.rateLimitDecided(outcome, limits: limits, request: request, path: path, context: context)
@@ -97,6 +99,15 @@ extension GatewayHTTPHandler {
             self.proxied(body: chunk, request: request, proxied, context: context)
             return
         }
+        if case .buffering(let request, let buffered) = self.state {
+            self.buffered(body: chunk, request: request, buffered, context: context)
+            return
+        }
+        if case .lingering(let remaining, let answered) = self.state {
+            self.state = .lingering(remaining: remaining - chunk.readableBytes, answered: answered)
+            if remaining <= chunk.readableBytes { self.closeAfterLingering(answered, context: context) }
+            return
+        }
         guard case .collecting(let request, var body) = self.state else { return }
         if (body?.readableBytes ?? 0) + chunk.readableBytes > request.maxBodyBytes {
             self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
@@ -116,6 +127,8 @@ extension GatewayHTTPHandler {
         switch self.state {
         case .idle, .closed, .limiting:
             return
+        case .lingering(_, let answered):
+            self.closeAfterLingering(answered, context: context)
         case .discarding:
             self.state = .idle
             if self.draining {
@@ -125,6 +138,9 @@ extension GatewayHTTPHandler {
         case .collecting(let request, let body):
             self.state = .idle
             self.dispatch(request, body: body, context: context)
+        case .buffering(let request, let buffered):
+            self.state = .idle
+            self.bufferedRequestEnded(request, buffered, context: context)
         case .proxying(_, let proxied):
             proxied.requestEnded = true
             self.queueing = true

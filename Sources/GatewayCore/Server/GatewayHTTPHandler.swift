@@ -19,9 +19,10 @@ import Prometheus
 /// pipelined requests are queued (and reading stops) until it is done, so
 /// answers stay in order.
 ///
-/// The rate-limit step is in `GatewayHTTPHandler+RateLimits.swift`, the proxy
-/// path in `GatewayHTTPHandler+Proxy.swift`, CORS preflights in
-/// `GatewayHTTPHandler+CORS.swift`, the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`.
+/// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
+/// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
+/// `GatewayHTTPHandler+Proxy.swift`, CORS preflights in `GatewayHTTPHandler+CORS.swift`,
+/// the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler {
@@ -38,10 +39,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case discarding
         /// A response said `Connection: close`; nothing more is read or answered.
         case closed
+        /// Answered with `Connection: close` mid-body: the rest of the body is read
+        /// and dropped (at most `remaining` bytes) before the connection closes, so
+        /// a client still sending sees the answer rather than a reset.
+        case lingering(remaining: Int, answered: EventLoopFuture<Void>)
         /// A request sent to an upstream: its body streams up, its response down.
         case proxying(Request, ProxiedRequest)
         /// Waiting for a rate-limit store (Redis); further request parts queue in `pipelined`.
         case limiting(Request, path: Substring)
+        /// Collecting a body that the route's policies need whole (a gzip body, a
+        /// validated body) before answering or proxying it.
+        case buffering(Request, BufferedRequest)
     }
 
     /// Why the handler is not asking the client for more bytes (a bit set).
@@ -66,6 +74,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         var maxBodyBytes: Int
         /// `Retry-After` and the RateLimit fields of a limited route, added to every answer.
         var rateLimitHeaders: [(name: String, value: String)] = []
+        /// Who authenticated (an API key's name, a token's `sub`): the access log's `identity`.
+        var identity: String?
+        /// The target as the access log shows it, when it differs from the head's (a query API key redacted).
+        var loggedURI: String?
         /// A CORS preflight the gateway answers itself (its answer carries the preflight's fields instead).
         var isPreflight = false
     }
@@ -84,10 +96,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     var serializer = HTTPResponseSerializer()
     /// This connection's zlib state, made when a compressing route first needs it.
     var gzip = GzipEncoder()
-    var metricsCache = RequestMetricsCache()
     var requestIDs: RequestIDGenerator?
     /// Ids for traces this gateway starts (`traceparent` on proxied requests).
     var traceRandom: Xoshiro256?
+    /// This connection's `Forwarded` element, rebuilt only when its host changes.
+    var forwardedMemo = ForwardedElementMemo()
     var clientAddress: String?
     var inRead = false
     var needsFlush = false
@@ -178,8 +191,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let phase: ConnectionClock.Phase
         switch self.state {
         case .idle: phase = .awaitingHead
-        case .collecting: phase = .receivingBody
-        case .discarding: phase = .discardingBody
+        case .collecting, .buffering: phase = .receivingBody
+        case .discarding, .lingering: phase = .discardingBody
         case .closed, .limiting: phase = .other
         case .proxying(_, let proxied):
             phase = !proxied.requestEnded && self.readHolds.isEmpty ? .receivingBody : .other
@@ -204,6 +217,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 error = .bodyTimeout
             } else if case .collecting(let collecting, _) = self.state {
                 request = collecting
+                error = .bodyTimeout
+            } else if case .buffering(let buffering, _) = self.state {
+                request = buffering
                 error = .bodyTimeout
             } else {
                 request = Request(
@@ -281,6 +297,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else {
+            _ = self.observeHandshake(event)
             context.fireUserInboundEventTriggered(event)
             return
         }
@@ -294,6 +311,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
+            self.observeHandshakeFailure(error)
             context.fireErrorCaught(error)
             return
         }
@@ -308,9 +326,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.respond(with: gatewayError, to: request, context: context)
     }
 
+    /// Whether nothing more is answered on this connection.
     var isClosed: Bool {
-        if case .closed = self.state { return true }
-        return false
+        switch self.state {
+        case .closed, .lingering: return true
+        default: return false
+        }
     }
 
     func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -336,6 +357,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         case .found(let route, let parameters):
             request.route = route
             request.parameters = parameters
+            if let auth = state.routes[route].auth, !self.authenticate(&request, with: auth, context: context) {
+                return
+            }
             request.maxBodyBytes = state.routes[route].maxBodyBytes
             if let length, length > request.maxBodyBytes {
                 self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
@@ -361,13 +385,26 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Serves a routed request that passed its policies: answers `Expect`, then
-    /// proxies it or starts collecting its body.
+    /// Serves a routed request that passed its rate limits: applies the
+    /// request policies (which may refuse it, or need its body whole), answers
+    /// `Expect`, then proxies it or starts collecting its body.
     func routed(_ request: Request, path: Substring, context: ChannelHandlerContext) {
+        var buffered: BufferedRequest?
+        if let policies = request.state.routes[request.route].requestPolicies {
+            switch self.admit(request, policies: policies, path: path, context: context) {
+            case .refused: return
+            case .streams: break
+            case .buffers(let whole): buffered = whole
+            }
+        }
         if request.head.headers.contains(name: "expect") {
             self.answerExpectation(head: request.head, context: context)
         }
         self.clock.lastBodyBytes = request.startedAt
+        if let buffered {
+            self.state = .buffering(request, buffered)
+            return
+        }
         if let proxy = request.state.routes[request.route].proxy {
             self.startProxying(request, proxy: proxy, path: path, context: context)
             return
@@ -400,25 +437,29 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
     /// Answers with an error now; the rest of the request body, if any, is dropped.
     func reject(
-        _ request: Request, with error: GatewayError, allow: [String] = [], context: ChannelHandlerContext
+        _ request: Request, with error: GatewayError, allow: [String] = [],
+        extraHeaders: [(name: String, value: String)] = [], context: ChannelHandlerContext
     ) {
         self.state = .discarding
-        self.respond(with: error, allow: allow, to: request, context: context)
+        self.respond(with: error, allow: allow, extraHeaders: extraHeaders, to: request, context: context)
     }
 
+    /// `lingerFor`: for an error that closes the connection mid-body, how much
+    /// more of the body to read and drop before closing (see `State.lingering`).
     func respond(
-        with error: GatewayError, allow: [String] = [], to request: Request, requestID: String? = nil,
-        context: ChannelHandlerContext
+        with error: GatewayError, allow: [String] = [], extraHeaders: [(name: String, value: String)] = [],
+        to request: Request, requestID: String? = nil, lingerFor: Int? = nil, context: ChannelHandlerContext
     ) {
         var request = request
         if error.closesConnection { request.keepAlive = false }
         let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
         var extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
+        if !extraHeaders.isEmpty { extra += extraHeaders }
         if !request.rateLimitHeaders.isEmpty { extra += request.rateLimitHeaders }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
-            request: request, requestID: requestID, context: context)
+            request: request, requestID: requestID, lingerFor: lingerFor, context: context)
     }
 
     func write(
@@ -428,6 +469,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         extraHeaders: [(name: String, value: String)],
         request: Request,
         requestID: String?,
+        lingerFor: Int? = nil,
         context: ChannelHandlerContext
     ) {
         // Errors always carry a request id; other answers echo the client's, or carry
@@ -458,16 +500,19 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         let connection = ProxyResponseWriter.connection(keepAlive: keepAlive, clientVersion: request.head.version)
         let response = self.serializer.serialize(
             status: status, contentType: contentType, body: body, includeBody: request.head.method != .HEAD,
-            extraHeaders: extraHeaders, requestID: requestID, connection: connection,
-            allocator: context.channel.allocator)
+            extraHeaders: extraHeaders, requestID: requestID, connection: connection)
 
         if keepAlive {
             context.write(self.wrapOutboundOut(response), promise: nil)
+            ResponseBuffers.recycle(response)
             if self.inRead {
                 self.needsFlush = true
             } else {
                 context.flush()
             }
+        } else if let lingerFor, lingerFor > 0 {
+            self.state = .lingering(
+                remaining: lingerFor, answered: context.writeAndFlush(self.wrapOutboundOut(response)))
         } else {
             self.state = .closed
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -517,7 +562,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
         self.clock.lastBodyBytes = now
         let duration = now - request.startedAt
         let method = Self.metricsLabel(for: request.head.method)
-        self.metricsCache.record(
+        self.stateBox.requestMetrics.record(
             metrics: self.metrics, routeNames: request.state.routeNames, route: request.route, method: method,
             code: Int(status.code), duration: .nanoseconds(duration.nanoseconds))
         guard request.state.accessLogEnabled else { return }
@@ -529,11 +574,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
                 requestID: requestID ?? "-",
                 client: self.clientAddress!,
                 method: request.head.method.rawValue,
-                path: request.head.uri,
+                path: request.loggedURI ?? request.head.uri,
                 route: request.route >= 0 ? request.state.routeNames[request.route] : nil,
                 status: Int(status.code),
                 bytes: bytes,
-                duration: .nanoseconds(duration.nanoseconds)
+                duration: .nanoseconds(duration.nanoseconds),
+                identity: request.identity
             ))
     }
 

@@ -169,7 +169,12 @@ public final class GatewayServer: Sendable {
     func drain(_ listener: RunningListener) -> EventLoopFuture<Void> {
         let loop = self.group.next()
         let promise = loop.makePromise(of: Void.self)
-        listener.quiescing.initiateShutdown(promise: promise)
+        let drained = listener.quiescing.map { helper in
+            let socketDrained = loop.makePromise(of: Void.self)
+            helper.initiateShutdown(promise: socketDrained)
+            return socketDrained.futureResult
+        }
+        EventLoopFuture.andAllComplete(drained, on: loop).cascade(to: promise)
         let deadline = loop.scheduleTask(in: TimeAmount(self.running.configuration.shutdown.drainTimeout)) {
             listener.connections.closeAll()
         }
@@ -193,6 +198,8 @@ public final class GatewayServer: Sendable {
         let listenerSettings: [String: ListenerSettings]
         /// Listeners whose TLS context was rebuilt although their `tls` settings are unchanged.
         let rotatedCertificates: Set<String>
+        /// JSON paths of key and JWKS files whose bytes changed since the running state read them.
+        let changedKeyFiles: [String]
     }
 
     /// Compiles `configuration` and loads every TLS context it needs, reusing a
@@ -237,7 +244,8 @@ public final class GatewayServer: Sendable {
             throw ConfigurationError(file: nil, problems: problems)
         }
         return PreparedConfiguration(
-            configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated)
+            configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated,
+            changedKeyFiles: state.authKeys.changedFiles(since: self.running.state.authKeys))
     }
 
     /// Swaps a prepared configuration in: binds new listeners first (so a port in
@@ -248,7 +256,9 @@ public final class GatewayServer: Sendable {
     func apply(_ prepared: PreparedConfiguration) async throws(ConfigurationError) -> ConfigurationChanges {
         let old = self.running.configuration
         let new = prepared.configuration
-        let changes = ConfigurationChanges(from: old, to: new, rotatedCertificates: prepared.rotatedCertificates)
+        let changes = ConfigurationChanges(
+            from: old, to: new, rotatedCertificates: prepared.rotatedCertificates,
+            changedKeyFiles: prepared.changedKeyFiles)
 
         // Bind first: if a port is taken, close what was bound and nothing changed.
         var bound: [RunningListener] = []
@@ -259,7 +269,7 @@ public final class GatewayServer: Sendable {
             } catch {
                 for listener in bound {
                     _ = self.running.remove(listener)
-                    try? await listener.channel.close()
+                    for channel in listener.channels { try? await channel.close() }
                 }
                 let index = new.listeners.firstIndex { $0.name == listener.name } ?? 0
                 var message = "\(error)"
@@ -332,51 +342,67 @@ public final class GatewayServer: Sendable {
         let accessLog = self.accessLog
         let boxes = self.stateBoxes
         let settingsBox = ListenerSettingsBox(settings)
-        let quiescing = ServerQuiescingHelper(group: self.group)
         let connections = OpenConnections()
 
-        let bootstrap = ServerBootstrap(group: self.group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            // Start small (a ClientHello or a request head fits in 1 KB) and grow for bodies:
-            // an idle keep-alive connection then holds 1 KB less than with NIO's 2 KB default.
-            .childChannelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536))
-            .childChannelInitializer { channel in
-                connections.add(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    let settings = settingsBox.current
-                    let sync = channel.pipeline.syncOperations
-                    if let tlsContext = settings.tlsContext {
-                        try sync.addHandler(TLSHandler(context: tlsContext))
-                        try sync.addHandler(TLSHandshakeObserver(metrics: metrics))
+        // One socket per event loop with SO_REUSEPORT, each loop accepting its own
+        // connections (as nginx's `reuseport`): the kernel spreads new connections
+        // and no accepted channel hops to another thread (an eventfd wakeup each).
+        var channels: [any Channel] = []
+        var quiescing: [ServerQuiescingHelper] = []
+        var port = listener.address.port
+        for loop in self.group.makeIterator() {
+            let helper = ServerQuiescingHelper(group: loop)
+            let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(helper.makeServerChannelHandler(channel: channel))
                     }
-                    let activity = ReadActivity()
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            ObservedHTTPRequestDecoder(limits: settings.decoderLimits, activity: activity)))
-                    try sync.addHandler(
-                        GatewayHTTPHandler(
-                            stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
-                            accessLog: accessLog, activity: activity, clock: settings.clock))
                 }
+                // No child options: TCP_NODELAY comes from the listening socket (NIO sets it there
+                // and Linux copies it to accepted sockets), and the others are set synchronously
+                // below, which saves the futures ServerBootstrap chains per option and connection.
+                .childChannelInitializer { channel in
+                    connections.add(channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        let settings = settingsBox.current
+                        if let options = channel.syncOptions {
+                            try options.setOption(.maxMessagesPerRead, value: 16)
+                            // Start small (a ClientHello or a request head fits in 1 KB) and grow for
+                            // bodies: an idle keep-alive connection holds 1 KB less than with NIO's 2 KB.
+                            try options.setOption(.recvAllocator, value: Self.receiveBuffers)
+                        }
+                        let sync = channel.pipeline.syncOperations
+                        if let tlsContext = settings.tlsContext {
+                            try sync.addHandler(TLSHandler(context: tlsContext))
+                        }
+                        let activity = ReadActivity()
+                        try sync.addHandler(
+                            ByteToMessageHandler(
+                                ObservedHTTPRequestDecoder(limits: settings.decoderLimits, activity: activity)))
+                        try sync.addHandler(
+                            GatewayHTTPHandler(
+                                stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
+                                accessLog: accessLog, activity: activity, clock: settings.clock))
+                    }
+                }
+            do {
+                // Port 0 picks a port for the first socket; the others join it.
+                let channel = try await bootstrap.bind(host: listener.address.host, port: port).get()
+                port = channel.localAddress?.port ?? port
+                channels.append(channel)
+                quiescing.append(helper)
+            } catch {
+                for channel in channels { try? await channel.close() }
+                throw GatewayStartupError(
+                    message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
             }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(host: listener.address.host, port: listener.address.port).get()
-        } catch {
-            throw GatewayStartupError(
-                message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
         }
+        let channel = channels[0]
         let running = RunningListener(
-            configuration: listener, channel: channel, settings: settingsBox, quiescing: quiescing,
+            configuration: listener, channels: channels, settings: settingsBox, quiescing: quiescing,
             connections: connections)
         self.running.add(running)
         self.logger.info(
@@ -388,6 +414,8 @@ public final class GatewayServer: Sendable {
             ])
         return running
     }
+
+    private static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
 
     private func bindAdminListener(_ address: SocketAddressConfiguration) async throws -> any Channel {
         let metrics = self.metrics
@@ -425,17 +453,19 @@ struct DrainTimeout: Error {}
 /// and the helper that drains it.
 final class RunningListener: Sendable {
     let configuration: ListenerConfiguration
-    let channel: any Channel
+    /// One listening socket per event loop, all on the same address (SO_REUSEPORT).
+    let channels: [any Channel]
     let settings: ListenerSettingsBox
-    let quiescing: ServerQuiescingHelper
+    /// One per socket: each collects the connections its socket accepted.
+    let quiescing: [ServerQuiescingHelper]
     let connections: OpenConnections
 
     init(
-        configuration: ListenerConfiguration, channel: any Channel, settings: ListenerSettingsBox,
-        quiescing: ServerQuiescingHelper, connections: OpenConnections
+        configuration: ListenerConfiguration, channels: [any Channel], settings: ListenerSettingsBox,
+        quiescing: [ServerQuiescingHelper], connections: OpenConnections
     ) {
         self.configuration = configuration
-        self.channel = channel
+        self.channels = channels
         self.settings = settings
         self.quiescing = quiescing
         self.connections = connections
@@ -512,7 +542,7 @@ final class RunningListeners: @unchecked Sendable {
     var addresses: [String: SocketAddress] {
         self.lock.withLock {
             var result: [String: SocketAddress] = [:]
-            for listener in self.listeners { result[listener.configuration.name] = listener.channel.localAddress }
+            for listener in self.listeners { result[listener.configuration.name] = listener.channels[0].localAddress }
             return result
         }
     }

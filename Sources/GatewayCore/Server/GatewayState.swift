@@ -1,4 +1,5 @@
 public import GatewayConfig
+import GatewayAuth
 import GatewayHandlers
 import GatewayProxy
 import NIOCore
@@ -22,6 +23,8 @@ public final class GatewayState: Sendable {
     let upstreamGroups: UpstreamGroups
     /// The rate-limit policies with their stores, and the trusted proxies.
     let rateLimits: RateLimitStores
+    /// API keys and JWKS, read from their files for this state.
+    let authKeys: AuthKeys
 
     /// Compiles a configuration on its own, without event loops (`gateway check`):
     /// Redis is not connected, and metrics go nowhere.
@@ -61,22 +64,52 @@ public final class GatewayState: Sendable {
             ])
         }
         self.rateLimits = rateLimits
-        func compiledRateLimits(_ route: RouteConfiguration) -> RouteRateLimits? {
+        // MARK: Authentication
+        var problems: [ConfigurationProblem] = []
+        let (authKeys, keyProblems) = AuthKeys.load(configuration)
+        problems += keyProblems
+        self.authKeys = authKeys
+        var routeAuths: [RouteAuth?] = []
+        for (index, route) in configuration.routes.enumerated() {
+            guard let auth = route.auth else {
+                routeAuths.append(nil)
+                continue
+            }
+            routeAuths.append(
+                RouteAuth(route: route.name, configuration: auth, keys: authKeys, metrics: rateLimitContext.metrics))
+            if case .jwt(let jwt) = auth.method, let keySet = authKeys.keySets[jwt.jwks] {
+                let usable = jwt.algorithms.filter { name in
+                    keySet.keys.contains { key in JWTAlgorithm(rawValue: name).map(key.verifies) ?? false }
+                }
+                if usable.isEmpty {
+                    problems.append(
+                        ConfigurationProblem(
+                            path: "routes[\(index)].auth.jwt.algorithms",
+                            message:
+                                "no key of jwks \"\(jwt.jwks)\" verifies \(jwt.algorithms.joined(separator: ", "))"))
+                }
+            }
+        }
+        func compiledRateLimits(_ route: RouteConfiguration, auth: RouteAuth?) -> RouteRateLimits? {
             route.rateLimits.isEmpty
-                ? nil : RouteRateLimits(route: route, stores: rateLimits, metrics: rateLimitContext.metrics)
+                ? nil
+                : RouteRateLimits(
+                    route: route, stores: rateLimits, metrics: rateLimitContext.metrics,
+                    identityKeyPrefix: auth?.identityKeyPrefix ?? "")
         }
 
         var routes: [CompiledRoute] = []
         var tableRoutes: [RouteTable.Route] = []
-        var problems: [ConfigurationProblem] = []
         var descriptions: [OpenAPIRouteDescription] = []
         for (index, route) in configuration.routes.enumerated() {
+            let auth = routeAuths[index]
             let parameterNames: [String]
             switch route.match.path {
             case .exact(let path): parameterNames = PathPattern.parameterNames(in: path)
             case .prefix: parameterNames = []
             }
             let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
+            let bodyLimit = route.maxBodyBytes ?? configuration.http.maxBodyBytes
             if let proxy = route.proxy {
                 // The decoder checked the name, so the group exists.
                 let upstream = upstreamIndex[proxy.upstream]!
@@ -84,9 +117,10 @@ public final class GatewayState: Sendable {
                     configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
                 routes.append(
                     CompiledRoute(
-                        name: route.name, handler: nil, proxy: proxyRoute, rateLimits: compiledRateLimits(route),
+                        name: route.name, handler: nil, proxy: proxyRoute, auth: auth,
+                        rateLimits: compiledRateLimits(route, auth: auth),
                         compression: route.compression.map(RouteCompression.init),
-                        maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes,
+                        maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit),
                         cors: route.cors.map {
                             RouteCORS($0, routeMethods: route.match.methods, responseRules: proxy.responseHeaders)
                         }))
@@ -106,9 +140,10 @@ public final class GatewayState: Sendable {
             }
             routes.append(
                 CompiledRoute(
-                    name: route.name, handler: handler, proxy: nil, rateLimits: compiledRateLimits(route),
+                    name: route.name, handler: handler, proxy: nil, auth: auth,
+                    rateLimits: compiledRateLimits(route, auth: auth),
                     compression: route.compression.map(RouteCompression.init),
-                    maxBodyBytes: route.maxBodyBytes ?? configuration.http.maxBodyBytes,
+                    maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit),
                     cors: route.cors.map { RouteCORS($0, routeMethods: route.match.methods) }))
             if configuration.openAPI != nil {
                 descriptions.append(OpenAPIRouteDescription(route: route, handler: handler))
@@ -130,8 +165,8 @@ public final class GatewayState: Sendable {
             for (name, path, page) in pages {
                 routes.append(
                     CompiledRoute(
-                        name: name, handler: nil, proxy: nil, rateLimits: nil, compression: nil,
-                        maxBodyBytes: configuration.http.maxBodyBytes, page: page))
+                        name: name, handler: nil, proxy: nil, auth: nil, rateLimits: nil, compression: nil,
+                        maxBodyBytes: configuration.http.maxBodyBytes, requestPolicies: nil, page: page))
                 tableRoutes.append(RouteTable.Route(path: .exact(path), methods: HTTPMethodSet(["GET", "HEAD"]), host: nil))
             }
         }
@@ -143,7 +178,8 @@ public final class GatewayState: Sendable {
     }
 }
 
-/// Routes whose handler cannot serve them, each with its JSON path.
+/// What compiling a configuration found wrong (routes whose handler cannot
+/// serve them, unreadable key files, …), each with its JSON path.
 public struct GatewayStateError: Error, CustomStringConvertible {
     public let problems: [ConfigurationProblem]
     public var description: String { self.problems.map(\.description).joined(separator: "\n") }
@@ -155,12 +191,16 @@ struct CompiledRoute: Sendable {
     let name: String
     let handler: (any BuiltInHandler)?
     let proxy: ProxyRoute?
+    /// The authentication step, nil for a route without `auth` (which then pays nothing).
+    let auth: RouteAuth?
     /// The rate-limit step, nil for a route without `rate_limits` (which then pays nothing).
     let rateLimits: RouteRateLimits?
     /// Response compression, nil for a route that sends bodies as they are.
     let compression: RouteCompression?
     /// The route's `max_body_bytes`, or `http.max_body_bytes`.
     let maxBodyBytes: Int
+    /// Request decompression and validation, nil for a route without either.
+    let requestPolicies: RouteRequestPolicies?
     /// CORS, nil for a route that adds no CORS headers (which then pays one nil check).
     var cors: RouteCORS? = nil
     /// The OpenAPI document or docs page, for the routes the gateway adds for them.
@@ -180,9 +220,15 @@ extension PathPattern {
 /// read `state` once per request without a lock; a reload publishes a new state
 /// to every loop with `EventLoop.submit`, so a request sees the old or the new
 /// state, never half of each, and keeps the one it started with.
+///
+/// It also holds the loop's `RequestMetricsCache`: every connection of the loop
+/// records into the same metric handles, so a new connection looks nothing up
+/// in the Prometheus registry (a lock, label strings and help-text checks).
 final class GatewayStateBox: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private var _state: GatewayState
+    /// Used on the box's event loop only, by one request at a time.
+    @exclusivity(unchecked) var requestMetrics = RequestMetricsCache()
 
     init(state: GatewayState, eventLoop: any EventLoop) {
         self._state = state

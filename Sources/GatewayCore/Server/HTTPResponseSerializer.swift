@@ -1,4 +1,5 @@
 import GatewayProxy
+import GatewayTLS
 import GatewayValidation
 import NIOCore
 import NIOHTTP1
@@ -17,10 +18,10 @@ struct HTTPResponseSerializer {
         includeBody: Bool,
         extraHeaders: [(name: String, value: String)],
         requestID: String?,
-        connection: ProxyResponseWriter.Connection,
-        allocator: ByteBufferAllocator
+        connection: ProxyResponseWriter.Connection
     ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 160 + body.readableBytes)
+        // This loop's recycled buffer: no allocation when the last response was sent.
+        var buffer = ResponseBuffers.take(minimumCapacity: 160 + body.readableBytes)
         Self.writeStatusLine(status, into: &buffer)
         let bodiless = Self.isBodiless(status)
         if !bodiless {

@@ -26,6 +26,7 @@ final class TestGateway: @unchecked Sendable {
         extraCertificates: [[String: Any]] = [],
         plainListener: Bool = false,
         extra: [String: Any] = [:],
+        accessLog: AccessLog = AccessLog(),
         prepare: (URL) throws -> Void = { _ in }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-e2e-\(UUID().uuidString)")
@@ -58,7 +59,8 @@ final class TestGateway: @unchecked Sendable {
 
         let configuration = try GatewayConfigurationLoader.load(contentsOf: path)
         let server = try GatewayServer(
-            configuration: configuration, configurationFile: path, logger: Logger(label: "test-gateway"))
+            configuration: configuration, configurationFile: path, logger: Logger(label: "test-gateway"),
+            accessLog: accessLog)
         try await server.start()
         let addresses = server.listenerAddresses
         return TestGateway(
@@ -141,12 +143,14 @@ struct ProcessResult {
     var stderr: String
 }
 
-func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 30) throws
-    -> ProcessResult
-{
+func run(
+    _ executable: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 30,
+    environment: [String: String]? = nil
+) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe()
     let err = Pipe()
     let inPipe = Pipe()
