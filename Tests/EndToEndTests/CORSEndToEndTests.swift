@@ -220,6 +220,45 @@ struct CORSEndToEndTests {
         await upstream.stop()
     }
 
+    @Test func authenticationAndValidationRefusalsAreReadable() async throws {
+        let upstream = try await ProxyTestUpstream.start()
+        let gateway = try await TestGateway.start(
+            routes: [
+                [
+                    "name": "orders", "match": ["path": "/orders/", "methods": ["POST"]], "upstream": "backend",
+                    "auth": ["api_key": ["header": "X-API-Key"]],
+                    "validation": [
+                        "body": ["type": "object", "properties": ["sku": ["type": "string"]], "required": ["sku"]]
+                    ],
+                    "cors": ["allow_origins": [app], "allow_headers": ["X-API-Key"]],
+                ]
+            ],
+            extra: [
+                "upstreams": ["backend": ["targets": [["address": upstream.address]]]],
+                "api_keys": ["web": "0123456789abcdef-web"],
+            ])
+        // The preflight needs no key: it is answered before authentication.
+        let answered = try await exchange(
+            gateway, "/orders/", preflight(origin: app, method: "POST", headers: "x-api-key, content-type"))
+        #expect(answered.code == 204)
+        #expect(answered.header("access-control-allow-headers") == "X-API-Key, Accept, Accept-Language, Content-Language, Content-Type")
+        let json = ["-H", "Origin: \(app)", "-H", "content-type: application/json"]
+        let unauthenticated = try await exchange(gateway, "/orders/", json + ["--data", #"{"sku":"a"}"#])
+        #expect(unauthenticated.code == 401)
+        #expect(unauthenticated.header("access-control-allow-origin") == app)
+        let key = ["-H", "X-API-Key: 0123456789abcdef-web"]
+        let invalid = try await exchange(gateway, "/orders/", json + key + ["--data", #"{"qty":1}"#])
+        #expect(invalid.code == 422)
+        #expect(invalid.header("access-control-allow-origin") == app)
+        #expect(invalid.body.hasPrefix(#"{"detail":["#))
+        let accepted = try await exchange(gateway, "/orders/", json + key + ["--data", #"{"sku":"a"}"#])
+        #expect(accepted.code == 200)
+        #expect(accepted.header("access-control-allow-origin") == app)
+        #expect(upstream.requests == 1)
+        await gateway.stop()
+        await upstream.stop()
+    }
+
     @Test func rateLimitRefusalsAreReadableAndPreflightsAreNotCounted() async throws {
         let gateway = try await TestGateway.start(
             routes: Self.itemRoutes(Self.appCORS, rateLimits: ["one"]),

@@ -62,7 +62,12 @@ struct OpenAPIEndToEndTests {
         try gateway.rewrite {
             $0["openapi"] = ["path": "/api/openapi.json", "docs_path": NSNull(), "title": "Shop", "version": "2.0"]
             $0["routes"] = TestGateway.itemRoutes + [
-                ["name": "orders", "match": ["path": "/orders/", "methods": ["POST"]], "upstream": "backend"]
+                [
+                    "name": "orders", "match": ["path": "/orders/", "methods": ["POST"]], "upstream": "backend",
+                    "validation": [
+                        "body": ["type": "object", "properties": ["sku": ["type": "string"]], "required": ["sku"]]
+                    ],
+                ]
             ]
         }
         let reload = try await gateway.adminReload()
@@ -77,6 +82,12 @@ struct OpenAPIEndToEndTests {
         #expect(Set(paths.keys) == ["/items/{item_id}", "/items/", "/orders/"])
         let orders = try #require(paths["/orders/"]?["post"] as? [String: Any])
         #expect(orders["operationId"] as? String == "orders_orders__post")
+        let body = (orders["requestBody"] as? [String: Any])?["content"] as? [String: [String: Any]]
+        #expect(
+            body?["application/json"]?["schema"] as? NSDictionary == [
+                "type": "object", "properties": ["sku": ["type": "string"]], "required": ["sku"],
+            ])
+        #expect((orders["responses"] as? [String: Any])?["422"] != nil)
         await gateway.stop()
         await upstream.stop()
     }

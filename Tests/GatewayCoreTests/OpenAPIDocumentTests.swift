@@ -131,6 +131,88 @@ struct OpenAPIDocumentTests {
         #expect(parameters.map { $0["name"] as? String } == ["item_id"])
     }
 
+    @Test func validationAndAuthAreDescribedAsFastAPIWould() throws {
+        let state = try self.state(
+            openAPI: "{}",
+            routes: #"""
+                {"name": "order", "match": {"path": "/orders/{order_id}/lines/{line}", "methods": ["PUT"]}, "upstream": "backend",
+                 "auth": {"api_key": {"header": "X-Key", "query": "key", "allow": ["a"]}},
+                 "validation": {"path": {"order_id": {"type": "integer", "minimum": 1}},
+                                "query": {"dry_run": {"type": "boolean"}}, "headers": {"X-Tenant": {"type": "string", "title": "Tenant"}},
+                                "required": {"headers": ["X-Tenant"]},
+                                "body": {"type": "object", "properties": {"qty": {"type": "integer"}}, "required": ["qty"]}}},
+                {"name": "items", "match": {"path": "/items/{item_id}", "methods": ["GET"]}, "handler": "items",
+                 "validation": {"path": {"item_id": {"type": "integer"}}, "headers": {"X-Tenant": {"type": "string"}}}}
+                """#,
+            extra: #""upstreams": {"backend": {"targets": [{"address": "127.0.0.1:9000"}]}}, "api_keys": {"a": "0123456789abcdef-a"},"#)
+        let document = try self.document(state)
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        let order = try #require(paths["/orders/{order_id}/lines/{line}"]?["put"])
+        #expect(
+            order["parameters"] as? NSArray == [
+                ["name": "line", "in": "path", "required": true, "schema": ["type": "string", "title": "Line"]],
+                ["name": "order_id", "in": "path", "required": true,
+                 "schema": ["type": "integer", "minimum": 1, "title": "Order Id"]],
+                ["name": "dry_run", "in": "query", "required": false, "schema": ["type": "boolean", "title": "Dry Run"]],
+                ["name": "X-Tenant", "in": "header", "required": true, "schema": ["type": "string", "title": "Tenant"]],
+            ])
+        #expect(
+            order["requestBody"] as? NSDictionary == [
+                "content": ["application/json": ["schema": [
+                    "type": "object", "properties": ["qty": ["type": "integer"]], "required": ["qty"],
+                ]]],
+                "required": true,
+            ])
+        #expect(order["security"] as? NSArray == [["APIKeyHeader_X-Key": []], ["APIKeyQuery_key": []]])
+        let responses = try #require(order["responses"] as? [String: Any])
+        #expect(responses.keys.sorted() == ["401", "403", "422", "default"])
+        #expect(
+            responses["422"] as? NSDictionary == [
+                "description": "Validation Error",
+                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/HTTPValidationError"]]],
+            ])
+        let components = try #require(document["components"] as? [String: Any])
+        #expect(
+            components["securitySchemes"] as? NSDictionary == [
+                "APIKeyHeader_X-Key": ["type": "apiKey", "in": "header", "name": "X-Key"],
+                "APIKeyQuery_key": ["type": "apiKey", "in": "query", "name": "key"],
+            ])
+        #expect(
+            Set((components["schemas"] as? [String: Any])?.keys.map { $0 } ?? [])
+                == ["GatewayError", "HTTPValidationError", "ValidationError", "Item"])
+        // The items operation keeps FastAPI's `item_id` and `q`; the route's header is added after them.
+        let items = try #require(paths["/items/{item_id}"]?["get"])
+        let names = (items["parameters"] as? [[String: Any]])?.map { "\($0["in"]!):\($0["name"]!)" }
+        #expect(names == ["path:item_id", "query:q", "header:X-Tenant"])
+    }
+
+    @Test func theExamplePoliciesDocumentIsComplete() throws {
+        var components = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(3)
+        let path = components.joined(separator: "/") + "/examples/policies.json"
+        let configuration = try GatewayConfigurationLoader.load(
+            contentsOf: path, environment: ["API_KEY": "example-key-0123456789"])
+        let document = try self.document(try GatewayState(configuration: configuration))
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        #expect(
+            Set(paths.keys) == [
+                "/orders/", "/orders/{order_id}", "/uploads/{path}", "/secure/{path}", "/reports/{path}", "/public/{path}",
+            ])
+        let orders = try #require(paths["/orders/"]?["post"])
+        let schema = ((orders["requestBody"] as? [String: Any])?["content"] as? [String: [String: [String: Any]]])?[
+            "application/json"]?["schema"]
+        #expect(schema?["title"] as? String == "Order")
+        #expect(paths["/reports/{path}"]?["get"]?["security"] as? NSArray == [["HTTPBearer": []]])
+        #expect(paths["/secure/{path}"]?["get"]?["security"] as? NSArray == [["APIKeyHeader_X-API-Key": []]])
+        let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
+        #expect(
+            schemes?["HTTPBearer"] as? NSDictionary == ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"])
+        // The API key itself never appears.
+        let page = try self.page(try GatewayState(configuration: configuration), named: "gateway:openapi")
+        let text = String(decoding: page.page(forHost: nil).body.readableBytesView, as: UTF8.self)
+        #expect(!text.contains("example-key-0123456789"))
+    }
+
     @Test func eachHostSeesTheRoutesItCanReach() throws {
         let state = try self.state(
             openAPI: "{}",

@@ -16,6 +16,7 @@ enum OpenAPIDocument {
         var paths = JSONObject()
         var keyByShape: [String: String] = [:]
         var schemas: [String: JSONValue] = [:]
+        var securitySchemes: [String: JSONValue] = [:]
         for route in routes {
             let key = keyByShape[route.shape] ?? route.pathKey
             keyByShape[route.shape] = key
@@ -33,17 +34,22 @@ enum OpenAPIDocument {
             for (name, schema) in route.schemas where schemas[name] == nil {
                 schemas[name] = schema
             }
+            for (name, scheme) in route.securitySchemes where securitySchemes[name] == nil {
+                securitySchemes[name] = scheme
+            }
         }
         var info = JSONObject(["title": .string(configuration.title), "version": .string(configuration.version)])
         if let description = configuration.description { info["description"] = .string(description) }
         var document = JSONObject([
             "openapi": .string("3.1.0"), "info": .object(info), "paths": .object(paths),
         ])
-        if !schemas.isEmpty {
+        var components = JSONObject()
+        for (key, entries) in [("schemas", schemas), ("securitySchemes", securitySchemes)] where !entries.isEmpty {
             var sorted = JSONObject()
-            for name in schemas.keys.sorted() { sorted[name] = schemas[name] }
-            document["components"] = .object(JSONObject(["schemas": .object(sorted)]))
+            for name in entries.keys.sorted() { sorted[name] = entries[name] }
+            components[key] = .object(sorted)
         }
+        if !components.isEmpty { document["components"] = .object(components) }
         var buffer = allocator.buffer(capacity: 4096)
         // Everything in it is valid Unicode with finite numbers: writing cannot fail.
         try? JSONWriter().write(.object(document), into: &buffer)
