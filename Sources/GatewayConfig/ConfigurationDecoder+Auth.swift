@@ -8,28 +8,12 @@ extension ConfigurationDecoder {
 
     /// `{"name": "key" | {"file": "path"}}`, sorted by name.
     mutating func decodeAPIKeys(_ field: JSONField) -> [APIKeyConfiguration]? {
-        guard case .object(let members) = field.value else {
-            report(field.path, "expected an object (key name → key, or {\"file\": path})")
-            return nil
+        decodeNamedDefinitions(
+            field, expected: "expected an object (key name → key, or {\"file\": path})", names: \.apiKeyNames,
+            nameOf: \.name
+        ) { decoder, name, value in
+            decoder.decodeAPIKeySource(value).map { APIKeyConfiguration(name: name, source: $0) }
         }
-        var keys: [APIKeyConfiguration] = []
-        var valid = true
-        for member in members {
-            let path = field.path.appending(key: member.key)
-            let nameIsValid = labelName(JSONField(value: .string(member.key), path: path)) != nil
-            if apiKeyNames.contains(member.key) {
-                report(path, "duplicate key")
-                valid = false
-                continue
-            }
-            apiKeyNames.insert(member.key)
-            guard let source = decodeAPIKeySource(JSONField(value: member.value, path: path)), nameIsValid else {
-                valid = false
-                continue
-            }
-            keys.append(APIKeyConfiguration(name: member.key, source: source))
-        }
-        return valid ? keys.sorted { $0.name < $1.name } : nil
     }
 
     private mutating func decodeAPIKeySource(_ field: JSONField) -> APIKeyConfiguration.Source? {
@@ -54,30 +38,14 @@ extension ConfigurationDecoder {
 
     /// `{"name": {"file": "path"}}`, sorted by name.
     mutating func decodeJWKS(_ field: JSONField) -> [JWKSConfiguration]? {
-        guard case .object(let members) = field.value else {
-            report(field.path, "expected an object (name → {\"file\": path})")
-            return nil
+        decodeNamedDefinitions(
+            field, expected: "expected an object (name → {\"file\": path})", names: \.jwksNames, nameOf: \.name
+        ) { decoder, name, value in
+            guard let object = decoder.object(value, keys: ConfigurationKeys.jwks),
+                let file = decoder.nonEmptyString(decoder.required(object, "file"))
+            else { return nil }
+            return JWKSConfiguration(name: name, file: FilePaths.resolve(file, against: decoder.baseDirectory))
         }
-        var sets: [JWKSConfiguration] = []
-        var valid = true
-        for member in members {
-            let path = field.path.appending(key: member.key)
-            let nameIsValid = labelName(JSONField(value: .string(member.key), path: path)) != nil
-            if jwksNames.contains(member.key) {
-                report(path, "duplicate key")
-                valid = false
-                continue
-            }
-            jwksNames.insert(member.key)
-            guard let object = object(JSONField(value: member.value, path: path), keys: ConfigurationKeys.jwks),
-                let file = nonEmptyString(required(object, "file")), nameIsValid
-            else {
-                valid = false
-                continue
-            }
-            sets.append(JWKSConfiguration(name: member.key, file: FilePaths.resolve(file, against: baseDirectory)))
-        }
-        return valid ? sets.sorted { $0.name < $1.name } : nil
     }
 
     // MARK: A route's auth

@@ -65,32 +65,9 @@ extension ConfigurationDecoder {
 
     /// `redisConfigured`: whether `rate_limit_store.redis` is there; nil when that section had problems.
     mutating func decodeRateLimits(_ field: JSONField, redisConfigured: Bool?) -> [RateLimitPolicyConfiguration]? {
-        guard case .object(let members) = field.value else {
-            report(field.path, "expected an object (policy name → policy)")
-            return nil
-        }
-        var policies: [RateLimitPolicyConfiguration] = []
-        var valid = true
-        for member in members {
-            let path = field.path.appending(key: member.key)
-            let nameIsValid = labelName(JSONField(value: .string(member.key), path: path)) != nil
-            if rateLimitNames.contains(member.key) {
-                report(path, "duplicate key")
-                valid = false
-                continue
-            }
-            rateLimitNames.insert(member.key)
-            guard
-                let policy = decodeRateLimitPolicy(
-                    name: member.key, JSONField(value: member.value, path: path), redisConfigured: redisConfigured),
-                nameIsValid
-            else {
-                valid = false
-                continue
-            }
-            policies.append(policy)
-        }
-        return valid ? policies.sorted { $0.name < $1.name } : nil
+        decodeNamedDefinitions(
+            field, expected: "expected an object (policy name → policy)", names: \.rateLimitNames, nameOf: \.name
+        ) { decoder, name, value in decoder.decodeRateLimitPolicy(name: name, value, redisConfigured: redisConfigured) }
     }
 
     private mutating func decodeRateLimitPolicy(name: String, _ field: JSONField, redisConfigured: Bool?)

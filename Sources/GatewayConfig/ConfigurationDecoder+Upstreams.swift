@@ -15,32 +15,9 @@ extension ConfigurationDecoder {
     // MARK: Upstreams
 
     mutating func decodeUpstreams(_ field: JSONField) -> [UpstreamConfiguration]? {
-        guard case .object(let members) = field.value else {
-            report(field.path, "expected an object (upstream name → upstream)")
-            return nil
-        }
-        var upstreams: [UpstreamConfiguration] = []
-        var valid = true
-        for member in members {
-            let path = field.path.appending(key: member.key)
-            // The name is a key: check it like a name field, reported at the member.
-            let nameIsValid = labelName(JSONField(value: .string(member.key), path: path)) != nil
-            if upstreamNames.contains(member.key) {
-                report(path, "duplicate key")
-                valid = false
-                continue
-            }
-            upstreamNames.insert(member.key)
-            guard let upstream = decodeUpstream(name: member.key, JSONField(value: member.value, path: path)),
-                nameIsValid
-            else {
-                valid = false
-                continue
-            }
-            upstreams.append(upstream)
-        }
-        // Sorted, as the canonical form is: the order in the file means nothing.
-        return valid ? upstreams.sorted { $0.name < $1.name } : nil
+        decodeNamedDefinitions(
+            field, expected: "expected an object (upstream name → upstream)", names: \.upstreamNames, nameOf: \.name
+        ) { decoder, name, value in decoder.decodeUpstream(name: name, value) }
     }
 
     private mutating func decodeUpstream(name: String, _ field: JSONField) -> UpstreamConfiguration? {

@@ -6,8 +6,9 @@ internal import NIOCore
     import Darwin
 #endif
 
-/// Scratch buffers per thread: one to gather several writes into one `SSL_write`, one that
-/// plaintext is read into.
+/// Scratch buffers per thread: one to gather several writes into one `SSL_write`, and
+/// `RecycledBuffer`s for the plaintext of a read, the ciphertext of a write and a serialized
+/// response (`ResponseBuffers`).
 ///
 /// One per thread (that is, per event loop) rather than per connection, so that idle keep-alive
 /// connections hold no copy of their last request or response. The gather buffer is only used
@@ -22,61 +23,17 @@ enum CoalescingBuffer {
     /// that could use the box again (`withBuffer` bodies must not re-enter).
     final class Box {
         @exclusivity(unchecked) var buffer = ByteBuffer()
-        /// The plaintext buffer of the last read, recycled when nobody above kept it.
-        @exclusivity(unchecked) var plaintext = ByteBuffer()
-        /// The ciphertext buffer of the last write, reused once the socket wrote it.
-        @exclusivity(unchecked) var ciphertext = ByteBuffer()
+        /// The plaintext buffer of the last read, reused when nobody above kept it. A buffer
+        /// passed up the pipeline may be held there (a partial HTTP request): keep its
+        /// capacity near what one read needs.
+        @exclusivity(unchecked) var plaintext = RecycledBuffer(maximumCapacity: 16 * 1024)
+        /// The ciphertext buffer of the last write, reused once the socket wrote it all.
+        @exclusivity(unchecked) var ciphertext = RecycledBuffer(maximumCapacity: 64 * 1024)
         /// The last serialized response (`ResponseBuffers`).
-        @exclusivity(unchecked) var response = ByteBuffer()
+        @exclusivity(unchecked) var response = RecycledBuffer(maximumCapacity: 64 * 1024)
         /// Connections of this thread's event loop that keep OpenSSL's record buffers.
         @exclusivity(unchecked) var connectionsKeepingRecordBuffers = 0
-
-        /// This thread's plaintext buffer, emptied, with room for `minimumCapacity` bytes. It
-        /// is a new allocation only when a handler above still holds the last one.
-        @inline(__always)
-        func takePlaintextBuffer(minimumCapacity: Int) -> ByteBuffer {
-            var buffer = ByteBuffer()
-            swap(&buffer, &self.plaintext)
-            buffer.clear(minimumCapacity: minimumCapacity)
-            return buffer
-        }
-
-        /// Keeps `buffer` for the next read once it was passed on (copy-on-write makes reuse
-        /// safe if a handler above kept it: the next take then allocates).
-        @inline(__always)
-        func recyclePlaintextBuffer(_ buffer: ByteBuffer) {
-            if buffer.capacity <= CoalescingBuffer.maximumRecycledPlaintextCapacity {
-                self.plaintext = buffer
-            }
-        }
     }
-
-    /// This thread's ciphertext buffer, emptied, with room for `minimumCapacity` bytes. NIO
-    /// lets go of a written buffer when the socket took it all, so usually this allocates
-    /// nothing; a buffer still queued behind a full socket is left alone (copy-on-write) and a
-    /// new one allocated.
-    @inline(__always)
-    static func takeCiphertextBuffer(minimumCapacity: Int) -> ByteBuffer {
-        let box = Self.current
-        var buffer = ByteBuffer()
-        swap(&buffer, &box.ciphertext)
-        buffer.clear(minimumCapacity: minimumCapacity)
-        return buffer
-    }
-
-    /// Keeps `buffer` (just handed to the channel) for the next write.
-    @inline(__always)
-    static func recycleCiphertextBuffer(_ buffer: ByteBuffer) {
-        if buffer.capacity <= Self.maximumRecycledCiphertextCapacity {
-            Self.current.ciphertext = buffer
-        }
-    }
-
-    static let maximumRecycledCiphertextCapacity = 64 * 1024
-
-    /// A buffer passed up the pipeline may be held there (a partial HTTP request): keep its
-    /// capacity near what one read needs.
-    static let maximumRecycledPlaintextCapacity = 16 * 1024
 
     /// This thread's scratch buffers.
     @inline(__always)

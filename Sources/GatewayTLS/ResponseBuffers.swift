@@ -9,24 +9,15 @@ public import NIOCore
 /// flush), `clear` copies on write and a new buffer is allocated, as before.
 /// Per thread, not per connection, so idle connections hold no response bytes.
 public enum ResponseBuffers {
-    /// Larger buffers are dropped after use rather than kept for the thread's lifetime.
-    public static let maximumRecycledCapacity = 64 * 1024
-
     /// This thread's response buffer, emptied, with room for `minimumCapacity` bytes.
     @inline(__always)
     public static func take(minimumCapacity: Int) -> ByteBuffer {
-        let box = CoalescingBuffer.current
-        var buffer = ByteBuffer()
-        swap(&buffer, &box.response)
-        buffer.clear(minimumCapacity: minimumCapacity)
-        return buffer
+        CoalescingBuffer.current.response.take(minimumCapacity: minimumCapacity)
     }
 
     /// Keeps `buffer` (already handed on) for the next response on this thread.
     @inline(__always)
     public static func recycle(_ buffer: ByteBuffer) {
-        if buffer.capacity <= Self.maximumRecycledCapacity {
-            CoalescingBuffer.current.response = buffer
-        }
+        CoalescingBuffer.current.response.recycle(buffer)
     }
 }

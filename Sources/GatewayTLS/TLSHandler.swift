@@ -222,7 +222,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         // buffer is this thread's, reused once the handlers above let go of it (NIO's decoders
         // drop a buffer they consumed).
         let scratch = CoalescingBuffer.current
-        var plaintext = scratch.takePlaintextBuffer(minimumCapacity: max(ciphertextBytes, 256))
+        var plaintext = scratch.plaintext.take(minimumCapacity: max(ciphertextBytes, 256))
         let result = self.connection.readPlaintext(into: &plaintext)
         // TLS 1.3 tickets, key updates and alerts are written without application data.
         self.sendPendingOutput(context: context)
@@ -230,7 +230,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             self.noteApplicationDataRead(context: context)
             context.fireChannelRead(self.wrapInboundOut(plaintext))
         }
-        scratch.recyclePlaintextBuffer(plaintext)
+        scratch.plaintext.recycle(plaintext)
         switch result {
         case .wantRead:
             break
@@ -468,7 +468,7 @@ public final class TLSHandler: ChannelDuplexHandler {
                 return
             }
             firstPromise = first.promise
-            ciphertext = CoalescingBuffer.takeCiphertextBuffer(
+            ciphertext = CoalescingBuffer.current.ciphertext.take(
                 minimumCapacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes))
             writeError = first.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
@@ -478,7 +478,7 @@ public final class TLSHandler: ChannelDuplexHandler {
             for write in more {
                 plaintextBytes += write.data.readableBytes
             }
-            var output = CoalescingBuffer.takeCiphertextBuffer(
+            var output = CoalescingBuffer.current.ciphertext.take(
                 minimumCapacity: TLSConnection.ciphertextCapacity(forPlaintext: plaintextBytes))
             firstPromise = first.promise
             for write in more {
@@ -527,7 +527,7 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
         context.write(self.wrapOutboundOut(ciphertext), promise: firstPromise)
         context.flush()
-        CoalescingBuffer.recycleCiphertextBuffer(ciphertext)
+        CoalescingBuffer.current.ciphertext.recycle(ciphertext)
     }
 
     /// Sends whatever OpenSSL wrote without application data (handshake messages, alerts,
