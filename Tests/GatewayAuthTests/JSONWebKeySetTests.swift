@@ -50,8 +50,10 @@ struct JSONWebKeySetTests {
         var rsa = Self.rsa
         rsa["n"] = "AQAB="
         #expect(problem([rsa]) == "keys[0].n: not base64url without padding")
-        // A 1024-bit modulus.
-        rsa["n"] = Base64URL.encode([0xC3] + [UInt8](repeating: 0x5A, count: 126) + [0x01])
+        // The modulus of a real 1024-bit key (`openssl genrsa 1024`): a made-up odd number can
+        // fail OpenSSL's public check instead, at random (its Miller-Rabin may find a factor).
+        rsa["n"] =
+            "tlKYO_oIQq1m3n31Wp8YsSO04lYLokYz2N78GV-pkFrTUOIPN3IMZBzYN0DncM7I6xDcEfMdYKx7OEJXpW1Zn5ovzBERVDb32kukMC2kBzipfQMU_oNmkFU6IP2BG5BnZtAzAUhUnBSHy8ta0a7E3xXhXkOmvCk83Cg3E48FfNk"
         #expect(problem([rsa])?.hasPrefix("keys[0].n: an RSA key of 1024 bits is too small") == true)
         rsa = Self.rsa
         rsa["e"] = nil
