@@ -32,5 +32,10 @@ struct ShippedPoliciesTests {
 
         let uploads = try #require(configuration.routes.first { $0.name == "uploads" })
         #expect(uploads.requestDecompression == RequestDecompressionConfiguration(maxBytes: 52_428_800, maxRatio: 50))
+
+        // Responses gzip-compressed on the catalog route.
+        let catalog = try #require(configuration.routes.first { $0.name == "catalog" })
+        #expect(catalog.compression?.level == 6)
+        #expect(catalog.compression?.minSize == 1024)
     }
 }

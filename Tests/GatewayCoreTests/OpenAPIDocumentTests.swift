@@ -197,6 +197,7 @@ struct OpenAPIDocumentTests {
         #expect(
             Set(paths.keys) == [
                 "/orders/", "/orders/{order_id}", "/uploads/{path}", "/secure/{path}", "/reports/{path}", "/public/{path}",
+                "/catalog/{path}",
             ])
         let orders = try #require(paths["/orders/"]?["post"])
         let schema = ((orders["requestBody"] as? [String: Any])?["content"] as? [String: [String: [String: Any]]])?[
