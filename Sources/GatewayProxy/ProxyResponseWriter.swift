@@ -48,8 +48,8 @@ public enum ProxyResponseWriter {
     ) -> ByteBuffer {
         var headers = head.headers
         let dropped = ProxyHeaders.connectionTokens(headers)
-        // This loop's recycled buffer (the caller gives it back with `ResponseBuffers.recycle`).
-        var buffer = ResponseBuffers.take(minimumCapacity: 256 + headers.count * 32)
+        // This loop's recycled buffer (the caller gives it back with `MessageBuffers.recycle`).
+        var buffer = MessageBuffers.take(minimumCapacity: 256 + headers.count * 32)
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(head.status.code))
         buffer.writeStaticString(" ")

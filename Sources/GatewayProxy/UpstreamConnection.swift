@@ -1,8 +1,11 @@
+import GatewayTLS
 import NIOCore
 import NIOHTTP1
 
 /// One keep-alive HTTP/1.1 connection to a target, and the handler at the top
-/// of its pipeline (above NIO's `HTTPRequestEncoder` and `HTTPResponseDecoder`).
+/// of its pipeline, above NIO's response parser (`UpstreamResponseDecoder`). It
+/// writes requests as bytes itself: heads from `UpstreamRequestWriter`, bodies
+/// as they are or chunk-framed.
 ///
 /// Belongs to one `UpstreamPool` and so to one event loop; every call is made
 /// there. While it serves a request it passes the response parts to its
@@ -13,8 +16,14 @@ import NIOHTTP1
 /// gateway reading from the upstream: TCP backpressure then reaches the upstream.
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The response parser below this handler, told the method of each request written.
+    let responses = UpstreamResponseDecoder()
+    /// The current request's body framing, and whether a chunk was written (its CRLF is due).
+    private var chunked = false
+    private var afterChunk = false
 
     /// Its target's index in its pool's `targets` (changes when another pool adopts it).
     private(set) var target: Int
@@ -56,9 +65,42 @@ final class UpstreamConnection: ChannelDuplexHandler {
         self.requestsServed += 1
     }
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+    /// Writes a request head (not flushed) and sets up its body framing.
+    func writeHead(_ head: HTTPRequestHead) {
         guard let context = self.context else { return }
-        context.write(self.wrapOutboundOut(part), promise: nil)
+        let (bytes, framing) = UpstreamRequestWriter.serialize(head)
+        self.chunked = framing == .chunked
+        self.afterChunk = false
+        self.responses.expectResponse(to: head.method)
+        context.write(self.wrapOutboundOut(bytes), promise: nil)
+        MessageBuffers.recycle(bytes)
+    }
+
+    /// Writes a piece of the request body, chunk-framed when the head said so.
+    func writeBody(_ chunk: ByteBuffer, flush: Bool) {
+        guard let context = self.context else { return }
+        if self.chunked {
+            guard chunk.readableBytes > 0 else { return }  // an empty chunk would end the body
+            context.write(
+                self.wrapOutboundOut(
+                    ProxyResponseWriter.chunkHeader(
+                        size: chunk.readableBytes, afterChunk: self.afterChunk, allocator: context.channel.allocator)),
+                promise: nil)
+            self.afterChunk = true
+        }
+        context.write(self.wrapOutboundOut(chunk), promise: nil)
+        if flush { context.flush() }
+    }
+
+    /// Ends the request body: the zero chunk when chunked, nothing otherwise.
+    func writeEnd(flush: Bool) {
+        guard let context = self.context else { return }
+        if self.chunked {
+            context.write(
+                self.wrapOutboundOut(
+                    ProxyResponseWriter.lastChunk(afterChunk: self.afterChunk, allocator: context.channel.allocator)),
+                promise: nil)
+        }
         if flush { context.flush() }
     }
 

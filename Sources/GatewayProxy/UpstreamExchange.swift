@@ -122,7 +122,7 @@ public final class UpstreamExchange {
         guard !self.finished else { return }
         if let connection = self.connection, !self.discarding {
             self.bodySent = true
-            connection.write(.body(.byteBuffer(chunk)), flush: true)
+            connection.writeBody(chunk, flush: true)
         } else {
             self.pendingBody.append(chunk)
         }
@@ -134,7 +134,7 @@ public final class UpstreamExchange {
         self.lastUpstreamActivity = .now()
         if let connection = self.connection, !self.discarding {
             self.endSent = true
-            connection.write(.end(nil), flush: true)
+            connection.writeEnd(flush: true)
         }
     }
 
@@ -207,15 +207,15 @@ public final class UpstreamExchange {
         self.endSent = false
         connection.startServing(self)
         if !self.clientWritable { connection.holdReads() }
-        connection.write(.head(self.head), flush: false)
+        connection.writeHead(self.head)
         for chunk in self.pendingBody {
-            connection.write(.body(.byteBuffer(chunk)), flush: false)
+            connection.writeBody(chunk, flush: false)
         }
         if !self.pendingBody.isEmpty { self.bodySent = true }
         self.pendingBody = []
         if self.requestEnded {
             self.endSent = true
-            connection.write(.end(nil), flush: false)
+            connection.writeEnd(flush: false)
         }
         connection.flush()
         self.lastUpstreamActivity = .now()

@@ -8,7 +8,7 @@ internal import NIOCore
 
 /// Scratch buffers per thread: one to gather several writes into one `SSL_write`, and
 /// `RecycledBuffer`s for the plaintext of a read, the ciphertext of a write and a serialized
-/// response (`ResponseBuffers`).
+/// HTTP message (`MessageBuffers`).
 ///
 /// One per thread (that is, per event loop) rather than per connection, so that idle keep-alive
 /// connections hold no copy of their last request or response. The gather buffer is only used
@@ -29,7 +29,7 @@ enum CoalescingBuffer {
         @exclusivity(unchecked) var plaintext = RecycledBuffer(maximumCapacity: 16 * 1024)
         /// The ciphertext buffer of the last write, reused once the socket wrote it all.
         @exclusivity(unchecked) var ciphertext = RecycledBuffer(maximumCapacity: 64 * 1024)
-        /// The last serialized response (`ResponseBuffers`).
+        /// The last serialized HTTP message (`MessageBuffers`).
         @exclusivity(unchecked) var response = RecycledBuffer(maximumCapacity: 64 * 1024)
         /// Connections of this thread's event loop that keep OpenSSL's record buffers.
         @exclusivity(unchecked) var connectionsKeepingRecordBuffers = 0

@@ -192,7 +192,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
             head, framing: proxied.framing, connection: connection, requestID: proxied.requestID,
             rules: proxied.responseRules)
         self.writeToClient(buffer, proxied, context: context)
-        ResponseBuffers.recycle(buffer)
+        MessageBuffers.recycle(buffer)
     }
 
     func upstreamResponseBody(_ chunk: ByteBuffer) {

@@ -504,7 +504,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
 
         if keepAlive {
             context.write(self.wrapOutboundOut(response), promise: nil)
-            ResponseBuffers.recycle(response)
+            MessageBuffers.recycle(response)
             if self.inRead {
                 self.needsFlush = true
             } else {

@@ -21,7 +21,7 @@ struct HTTPResponseSerializer {
         connection: ProxyResponseWriter.Connection
     ) -> ByteBuffer {
         // This loop's recycled buffer: no allocation when the last response was sent.
-        var buffer = ResponseBuffers.take(minimumCapacity: 160 + body.readableBytes)
+        var buffer = MessageBuffers.take(minimumCapacity: 160 + body.readableBytes)
         Self.writeStatusLine(status, into: &buffer)
         let bodiless = Self.isBodiless(status)
         if !bodiless {
