@@ -19,6 +19,24 @@ struct ListenerSocketsTests {
         await gateway.stop()
     }
 
+    /// SO_REUSEPORT would let a second gateway join the first one's sockets; it must be
+    /// refused as without reuse, and the first one keeps serving.
+    @Test func aSecondGatewayOnTheSamePortIsRefused() async throws {
+        let first = try await TestGateway.start(extra: ["event_loops": 2])
+        let port = first.httpsPort
+        await #expect(throws: (any Error).self) {
+            let second = try await TestGateway.start(extra: [
+                "event_loops": 2,
+                "listeners": [["name": "https", "address": "127.0.0.1:\(port)"]],
+            ])
+            await second.stop()
+        }
+        #expect(try listeningSockets(port: port) == 2)
+        let answer = try await offThePool { try curl(first, "/items/3?q=y").body }
+        #expect(answer == #"{"item_id":3,"q":"y"}"#)
+        await first.stop()
+    }
+
     @Test func aPortTakenByAnotherSocketIsRefused() async throws {
         // A plain socket (no SO_REUSEPORT) holds the port: the gateway must not share it.
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

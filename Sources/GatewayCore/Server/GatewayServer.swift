@@ -350,6 +350,12 @@ public final class GatewayServer: Sendable {
         var channels: [any Channel] = []
         var quiescing: [ServerQuiescingHelper] = []
         var port = listener.address.port
+        do {
+            try ListenAddressProbe.ensureFree(listener.address)
+        } catch {
+            throw GatewayStartupError(
+                message: "cannot listen on \(listener.address) for listener \"\(listener.name)\": \(error)")
+        }
         for loop in self.group.makeIterator() {
             let helper = ServerQuiescingHelper(group: loop)
             let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
