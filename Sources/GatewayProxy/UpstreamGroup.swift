@@ -3,6 +3,7 @@ public import GatewayTLS
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
+import Foundation
 import Synchronization
 
 /// One configured upstream, compiled: its targets and settings, and one
@@ -23,6 +24,9 @@ public final class UpstreamGroup: Sendable {
     let targets: [UpstreamTarget]
     /// The TLS client context of an `https` upstream, built once with the group.
     let tlsContext: TLSClientContext?
+    /// A hash of the bytes of `tls.ca_file` when the context was built: a reload with the
+    /// same configuration but a rewritten CA file builds a new group (and context).
+    let trustRootsFingerprint: Int?
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
     /// Connections open over all loops, so `deinit` only asks loops to retire
     /// pools that hold some (after shutdown the loops are gone and none are open).
@@ -41,13 +45,15 @@ public final class UpstreamGroup: Sendable {
     /// kept are adopted.
     public init(
         configuration: UpstreamConfiguration, replacing previous: UpstreamGroup? = nil,
-        tlsContext: TLSClientContext? = nil
+        tlsContext: TLSClientContext? = nil, trustRootsFingerprint: Int? = nil
     ) {
         self.configuration = configuration
         self.tlsContext = tlsContext
-        // Idle connections carry over only with the same scheme and TLS settings.
+        self.trustRootsFingerprint = trustRootsFingerprint
+        // Idle connections carry over only with the same scheme, TLS settings and CA file
+        // bytes: a connection verified against a CA no longer trusted is not kept.
         if let previous, previous.configuration.scheme == configuration.scheme,
-            previous.configuration.tls == configuration.tls
+            previous.configuration.tls == configuration.tls, previous.trustRootsFingerprint == trustRootsFingerprint
         {
             // One generation only: what `previous` had not adopted yet stays with it.
             previous.predecessor.withLock { $0 = nil }
@@ -162,7 +168,10 @@ public struct UpstreamGroups: Sendable {
         var byName: [String: UpstreamGroup] = [:]
         var problems: [UpstreamCompileError.Problem] = []
         for configuration in configurations {
-            if let old = previous?.byName[configuration.name], old.configuration == configuration {
+            let fingerprint = Self.fingerprint(ofCAFile: configuration)
+            if let old = previous?.byName[configuration.name], old.configuration == configuration,
+                old.trustRootsFingerprint == fingerprint
+            {
                 byName[configuration.name] = old
                 continue
             }
@@ -179,10 +188,32 @@ public struct UpstreamGroups: Sendable {
                 }
             }
             byName[configuration.name] = UpstreamGroup(
-                configuration: configuration, replacing: previous?.byName[configuration.name], tlsContext: tlsContext)
+                configuration: configuration, replacing: previous?.byName[configuration.name], tlsContext: tlsContext,
+                trustRootsFingerprint: fingerprint)
         }
         guard problems.isEmpty else { throw UpstreamCompileError(problems: problems) }
         return UpstreamGroups(byName: byName)
+    }
+
+    /// A hash of every byte of an `https` upstream's `tls.ca_file` (nil without one; a
+    /// file that cannot be read hashes as such, and building the context reports it).
+    private static func fingerprint(ofCAFile configuration: UpstreamConfiguration) -> Int? {
+        guard configuration.scheme == .https, let path = configuration.tls?.caFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { return -1 }
+        var hasher = Hasher()
+        data.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
+
+    /// JSON paths of CA files whose bytes changed while their upstream's configuration did
+    /// not (`previous` is the state being replaced): a reload's report.
+    public func changedCAFiles(since previous: UpstreamGroups) -> [String] {
+        self.byName.keys.sorted().compactMap { name in
+            guard let group = self.byName[name], let old = previous.byName[name], old !== group,
+                old.configuration == group.configuration, group.trustRootsFingerprint != nil
+            else { return nil }
+            return "upstreams.\(name).tls.ca_file"
+        }
     }
 
     public init(byName: [String: UpstreamGroup] = [:]) {

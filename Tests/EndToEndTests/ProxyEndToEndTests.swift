@@ -369,6 +369,36 @@ struct ProxyEndToEndTests {
         await upstream.stop()
     }
 
+    /// The CA file rewritten with the configuration unchanged: a reload (the watcher's, or
+    /// this admin one) reads it again and says so, and new connections are verified with it.
+    @Test func aRewrittenUpstreamCAFileIsReadAgainOnReload() async throws {
+        let certificates = try ProxyTestUpstream.makeTLSCertificates()
+        let stranger = try ProxyTestUpstream.makeTLSCertificates()
+        defer {
+            try? FileManager.default.removeItem(at: certificates.directory)
+            try? FileManager.default.removeItem(at: stranger.directory)
+        }
+        let upstream = try await ProxyTestUpstream.start(tls: certificates.context)
+        let gateway = try await TestGateway.start(
+            routes: proxyRoutes(),
+            extra: upstreams([upstream.address], ["scheme": "https", "tls": ["ca_file": "upstream-ca.pem"]])
+        ) { directory in
+            // Another CA first: the upstream's certificate is not trusted.
+            try FileManager.default.copyItem(
+                atPath: stranger.caPath, toPath: directory.appendingPathComponent("upstream-ca.pem").path)
+        }
+        #expect(try await offThePool { try curl(gateway, "/api/x").code } == 502)
+
+        let caFile = gateway.directory.appendingPathComponent("upstream-ca.pem")
+        try Data(contentsOf: URL(fileURLWithPath: certificates.caPath)).write(to: caFile, options: .atomic)
+        let reload = try await gateway.adminReload()
+        #expect(reload.code == 200)
+        #expect(reload.body.contains("upstreams.backend.tls.ca_file: reloaded"), "\(reload.body)")
+        #expect(try await offThePool { try curl(gateway, "/api/x").code } == 200)
+        await gateway.stop()
+        await upstream.stop()
+    }
+
     @Test func httpsUpstreamIsHealthCheckedOverTLS() async throws {
         let certificates = try ProxyTestUpstream.makeTLSCertificates()
         defer { try? FileManager.default.removeItem(at: certificates.directory) }

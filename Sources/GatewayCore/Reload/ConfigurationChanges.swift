@@ -17,7 +17,7 @@ struct ConfigurationChanges: Equatable {
 
     /// - Parameter rotatedCertificates: names of kept listeners whose certificate or
     ///   key files changed on disk although their `tls` settings did not.
-    /// - Parameter changedKeyFiles: JSON paths of API key and JWKS files whose
+    /// - Parameter changedKeyFiles: JSON paths of API key, JWKS and upstream CA files whose
     ///   bytes changed on disk although the configuration naming them did not.
     init(
         from old: GatewayConfiguration, to new: GatewayConfiguration, rotatedCertificates: Set<String> = [],

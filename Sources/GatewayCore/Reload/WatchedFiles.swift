@@ -2,7 +2,8 @@ import Foundation
 import GatewayConfig
 
 /// The files a configuration depends on: the file itself, every certificate and key it names,
-/// the routes' validation schema files, and the API key and JWKS files of `api_keys` and `jwks`.
+/// the routes' validation schema files, the API key and JWKS files of `api_keys` and `jwks`,
+/// and the `tls.ca_file` of `https` upstreams.
 enum WatchedFiles {
     static func paths(file: String, configuration: GatewayConfiguration?) -> [String] {
         var paths = [file]
@@ -18,6 +19,9 @@ enum WatchedFiles {
             if case .file(let path) = key.source { paths.append(path) }
         }
         paths += (configuration?.jwks ?? []).map(\.file)
+        for upstream in configuration?.upstreams ?? [] where upstream.scheme == .https {
+            if let caFile = upstream.tls?.caFile { paths.append(caFile) }
+        }
         return paths
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import GatewayConfig
+import GatewayProxy
 import GatewayRateLimit
 import GatewayTLS
 public import Logging
@@ -245,7 +246,8 @@ public final class GatewayServer: Sendable {
         }
         return PreparedConfiguration(
             configuration: configuration, state: state, listenerSettings: settings, rotatedCertificates: rotated,
-            changedKeyFiles: state.authKeys.changedFiles(since: self.running.state.authKeys))
+            changedKeyFiles: state.authKeys.changedFiles(since: self.running.state.authKeys)
+                + state.upstreamGroups.changedCAFiles(since: self.running.state.upstreamGroups))
     }
 
     /// Swaps a prepared configuration in: binds new listeners first (so a port in
