@@ -19,7 +19,7 @@ public import NIOCore
 ///   closed). Errors are ``TLSError``s fired through `errorCaught`, after which the channel closes.
 /// - `close(mode: .all)` sends close_notify and closes at once, without waiting for the peer's
 ///   close_notify (as nginx does).
-public final class TLSHandler: ChannelDuplexHandler {
+public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
     public typealias OutboundIn = ByteBuffer
@@ -61,7 +61,11 @@ public final class TLSHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) private var morePendingWrites: [PendingWrite] = []
     @exclusivity(unchecked) private var flushRequestedDuringHandshake = false
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
-    private var handshakeTimeoutTask: Scheduled<Void>?
+    /// The handshake deadline, a callback into this handler (`handleScheduledCallback`):
+    /// no closure, promise or future per connection, as `scheduleTask` would make.
+    private var handshakeTimeoutTask: NIOScheduledCallback?
+    /// The context the deadline fails, held only while the handshake runs.
+    private var handshakeContext: ChannelHandlerContext?
 
     /// A connection whose reads come less than ``busyReadInterval`` apart keeps OpenSSL's record
     /// buffers (see ``TLSConnection/keepRecordBuffers()``) until a whole
@@ -343,9 +347,9 @@ public final class TLSHandler: ChannelDuplexHandler {
             self.fail(context: context, error: setupError)
             return
         }
-        self.handshakeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: self.handshakeTimeout) {
-            self.handshakeTimedOut(context: context)
-        }
+        self.handshakeContext = context
+        self.handshakeTimeoutTask = try? context.eventLoop.assumeIsolated().scheduleCallback(
+            in: self.handshakeTimeout, handler: self)
         self.continueHandshake(context: context)
     }
 
@@ -382,9 +386,9 @@ public final class TLSHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handshakeTimedOut(context: ChannelHandlerContext) {
+    public func handleScheduledCallback(eventLoop: some EventLoop) {
         self.handshakeTimeoutTask = nil
-        guard case .handshaking = self.state else {
+        guard case .handshaking = self.state, let context = self.handshakeContext else {
             return
         }
         self.fail(context: context, error: TLSError.handshakeTimeout(after: "\(self.handshakeTimeout)"))
@@ -393,6 +397,7 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func cancelHandshakeTimeout() {
         self.handshakeTimeoutTask?.cancel()
         self.handshakeTimeoutTask = nil
+        self.handshakeContext = nil
     }
 
     // MARK: - Outbound

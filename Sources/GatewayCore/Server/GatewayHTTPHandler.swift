@@ -25,7 +25,7 @@ import Prometheus
 /// the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
-final class GatewayHTTPHandler: ChannelDuplexHandler {
+final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -87,7 +87,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     let accessLog: AccessLog
     let activity: ReadActivity
     var clock: ConnectionClock
-    var clockCheck: Scheduled<Void>?
+    /// The next `checkClock`, a callback into this handler (`handleScheduledCallback`):
+    /// no closure, promise or future per connection, as `scheduleTask` would make.
+    var clockCheck: NIOScheduledCallback?
     var counted = false
 
     var state = State.idle
@@ -179,11 +181,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler {
     }
 
     func scheduleClockCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.clockCheck = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = loopBound.value
-            handler.checkClock(context: context)
-        }
+        // Fails only once the loop is shutting down, when nothing is left to time.
+        self.clockCheck = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        self.clockCheck = nil
+        guard let context = self.context else { return }
+        self.checkClock(context: context)
     }
 
     func checkClock(context: ChannelHandlerContext) {
