@@ -564,8 +564,11 @@ public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler
         context.close(promise: nil)
     }
 
-    private func failPendingWrites(_ error: any Error) {
+    /// `error` is made only when a write is pending: boxing an error costs an allocation,
+    /// and every connection passes here when it closes.
+    private func failPendingWrites(_ makeError: @autoclosure () -> any Error) {
         while let write = self.firstPendingWrite {
+            let error = makeError()
             self.firstPendingWrite = nil
             var more: [PendingWrite] = []
             swap(&more, &self.morePendingWrites)
