@@ -133,30 +133,10 @@ extension ConfigurationDecoder {
             report(field.path, "must not be empty (leave \"allow\" out to allow every key)")
             return nil
         }
-        var names: [String] = []
-        var valid = true
-        for element in elements {
-            guard let name = string(element) else {
-                valid = false
-                continue
-            }
-            guard apiKeyNames.contains(name) else {
-                // With no keys at all, the api_key object already says so.
-                if !apiKeyNames.isEmpty {
-                    let known = apiKeyNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                    report(element.path, "unknown API key \"\(name)\" (known: \(known))")
-                }
-                valid = false
-                continue
-            }
-            guard !names.contains(name) else {
-                report(element.path, "\"\(name)\" is listed twice")
-                valid = false
-                continue
-            }
-            names.append(name)
+        return decodeNameReferences(elements, known: apiKeyNames) { name, known in
+            // With no keys at all, the api_key object already says so.
+            known.isEmpty ? nil : "unknown API key \"\(name)\" (known: \(known))"
         }
-        return valid ? names : nil
     }
 
     private mutating func decodeJWTAuth(_ field: JSONField) -> JWTAuthConfiguration? {

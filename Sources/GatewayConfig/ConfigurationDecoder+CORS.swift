@@ -72,26 +72,12 @@ extension ConfigurationDecoder {
             report(field.path, "must contain at least one origin (or \"*\")")
             return nil
         }
-        var origins: [CORSOrigin] = []
-        var valid = true
-        for element in elements {
-            guard let text = string(element) else {
-                valid = false
-                continue
-            }
-            do {
-                let origin = try CORSOrigin.parse(text)
-                if !origins.contains(origin) { origins.append(origin) }
-            } catch {
-                report(element.path, error.message)
-                valid = false
-            }
-        }
-        if valid, origins.count > 1, origins.contains(.any) {
+        guard let origins = decodeParsedStrings(elements, CORSOrigin.parse) else { return nil }
+        if origins.count > 1, origins.contains(.any) {
             report(field.path, "\"*\" already allows every origin; use it alone")
-            valid = false
+            return nil
         }
-        return valid ? origins : nil
+        return origins
     }
 
     private enum CORSNameKind {

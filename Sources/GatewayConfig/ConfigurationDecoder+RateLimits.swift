@@ -143,30 +143,10 @@ extension ConfigurationDecoder {
     /// A list of policy names (`default_rate_limits`, a route's `rate_limits`): known, each once.
     mutating func decodeRateLimitNames(_ field: JSONField) -> [String]? {
         guard let elements = array(field) else { return nil }
-        var names: [String] = []
-        var valid = true
-        for element in elements {
-            guard let name = string(element) else {
-                valid = false
-                continue
-            }
-            guard rateLimitNames.contains(name) else {
-                let known = rateLimitNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                report(
-                    element.path,
-                    "unknown rate limit \"\(name)\""
-                        + (known.isEmpty ? " (no rate_limits are defined)" : " (known: \(known))"))
-                valid = false
-                continue
-            }
-            guard !names.contains(name) else {
-                report(element.path, "\"\(name)\" is listed twice")
-                valid = false
-                continue
-            }
-            names.append(name)
+        return decodeNameReferences(elements, known: rateLimitNames) { name, known in
+            "unknown rate limit \"\(name)\""
+                + (known.isEmpty ? " (no rate_limits are defined)" : " (known: \(known))")
         }
-        return valid ? names : nil
     }
 
     /// A route's `rate_limits` (or the defaults) and `rate_limit_headers`.
@@ -191,21 +171,6 @@ extension ConfigurationDecoder {
 
     mutating func decodeTrustedProxies(_ field: JSONField) -> [IPAddressRange]? {
         guard let elements = array(field) else { return nil }
-        var ranges: [IPAddressRange] = []
-        var valid = true
-        for element in elements {
-            guard let text = string(element) else {
-                valid = false
-                continue
-            }
-            do {
-                let range = try IPAddressRange.parse(text)
-                if !ranges.contains(range) { ranges.append(range) }
-            } catch {
-                report(element.path, error.message)
-                valid = false
-            }
-        }
-        return valid ? ranges : nil
+        return decodeParsedStrings(elements, IPAddressRange.parse)
     }
 }
