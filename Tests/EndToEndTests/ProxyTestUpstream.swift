@@ -232,36 +232,32 @@ final class ProxyTestUpstream: @unchecked Sendable {
                 }
             case "/cors":
                 // An upstream with CORS answers of its own, which a `cors` route replaces.
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "text/plain")
-                headers.add(name: "content-length", value: "2")
-                headers.add(name: "access-control-allow-origin", value: "https://upstream.example")
-                headers.add(name: "access-control-allow-credentials", value: "true")
-                headers.add(name: "access-control-expose-headers", value: "x-upstream-secret")
-                headers.add(name: "access-control-allow-methods", value: "PATCH")
-                headers.add(name: "vary", value: "Accept-Language")
-                headers.add(name: "x-upstream", value: self.name)
-                context.write(
-                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
-                    promise: nil)
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
-                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.sendOK(
+                    headers: [
+                        ("access-control-allow-origin", "https://upstream.example"),
+                        ("access-control-allow-credentials", "true"),
+                        ("access-control-expose-headers", "x-upstream-secret"),
+                        ("access-control-allow-methods", "PATCH"), ("vary", "Accept-Language"),
+                    ], context: context)
             case "/hop":
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "text/plain")
-                headers.add(name: "content-length", value: "2")
-                headers.add(name: "connection", value: "x-hop")
-                headers.add(name: "x-hop", value: "secret")
-                headers.add(name: "keep-alive", value: "timeout=5")
-                headers.add(name: "x-upstream", value: self.name)
-                context.write(
-                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
-                    promise: nil)
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
-                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.sendOK(
+                    headers: [("connection", "x-hop"), ("x-hop", "secret"), ("keep-alive", "timeout=5")],
+                    context: context)
             default:
                 self.sendEcho(head: head, context: context)
             }
+        }
+
+        /// `200 ok` as text/plain with `extra` fields and `x-upstream`.
+        private func sendOK(headers extra: [(String, String)], context: ChannelHandlerContext) {
+            var headers = HTTPHeaders([("content-type", "text/plain"), ("content-length", "2")])
+            headers.add(contentsOf: extra)
+            headers.add(name: "x-upstream", value: self.name)
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
 
         private func sendStatus(_ status: Int, context: ChannelHandlerContext) {
