@@ -59,6 +59,8 @@ public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler
     /// write queue.
     @exclusivity(unchecked) private var firstPendingWrite: PendingWrite?
     @exclusivity(unchecked) private var morePendingWrites: [PendingWrite] = []
+    /// Room for this many pending writes beyond the first is kept between flushes.
+    private static let keptPendingWritesCapacity = 4
     @exclusivity(unchecked) private var flushRequestedDuringHandshake = false
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     /// The handshake deadline, a callback into this handler (`handleScheduledCallback`):
@@ -477,8 +479,16 @@ public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler
                 minimumCapacity: TLSConnection.ciphertextCapacity(forPlaintext: first.data.readableBytes))
             writeError = first.data.withUnsafeReadableBytes { self.connection.write($0, into: &ciphertext) }
         } else {
+            // Taken out while in use; its storage is given back below, so a connection that
+            // always writes a few pieces per flush (a proxied head and body) allocates no array.
             var more: [PendingWrite] = []
             swap(&more, &self.morePendingWrites)
+            defer {
+                if more.capacity <= Self.keptPendingWritesCapacity && self.morePendingWrites.isEmpty {
+                    more.removeAll(keepingCapacity: true)
+                    swap(&more, &self.morePendingWrites)
+                }
+            }
             var plaintextBytes = first.data.readableBytes
             for write in more {
                 plaintextBytes += write.data.readableBytes
