@@ -358,34 +358,31 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         {
             return
         }
-        switch Self.route(head.method, host: host, target: target, in: state.routeTable) {
-        case .found(let route, let parameters):
+        let match = Self.route(head.method, host: host, target: target, in: state.routeTable)
+        if case .found(let route, let parameters) = match {
             request.route = route
             request.parameters = parameters
             if let auth = state.routes[route].auth, !self.authenticate(&request, with: auth, context: context) {
                 return
             }
             request.maxBodyBytes = state.routes[route].maxBodyBytes
-            if let length, length > request.maxBodyBytes {
-                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
-                return
-            }
+        }
+        // A declared body over the route's limit (or `http.max_body_bytes` when nothing matched)
+        // is refused before anything else looks at the request.
+        if let length, length > request.maxBodyBytes {
+            self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
+            return
+        }
+        switch match {
+        case .found(let route, _):
             if let limits = state.routes[route].rateLimits {
                 self.applyRateLimits(limits, to: request, path: target.path, context: context)
                 return
             }
             self.routed(request, path: target.path, context: context)
         case .methodNotAllowed(let allowed):
-            if let length, length > request.maxBodyBytes {
-                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
-                return
-            }
             self.reject(request, with: .methodNotAllowed(allowed: allowed.names), allow: allowed.names, context: context)
         case .notFound:
-            if let length, length > request.maxBodyBytes {
-                self.reject(request, with: .payloadTooLarge(limit: request.maxBodyBytes), context: context)
-                return
-            }
             self.reject(request, with: .notFound, context: context)
         }
     }
