@@ -3,11 +3,8 @@ public import NIOHTTP1
 
 /// Header handling shared by both directions of the proxy (RFC 9110 §7.6.1).
 public enum ProxyHeaders {
-    /// Fields that belong to one connection, never forwarded.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-    ]
-
+    /// `.hopByHop`: fields that belong to one connection (connection, keep-alive,
+    /// proxy-connection, te, trailer, transfer-encoding, upgrade), never forwarded.
     enum Kind {
         case hopByHop, expect, host, forwardedFor, forwardedProto, forwardedHost, forwarded, requestID, traceparent,
             tracestate, other
