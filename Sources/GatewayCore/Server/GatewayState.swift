@@ -110,41 +110,35 @@ public final class GatewayState: Sendable {
             }
             let methods = route.match.methods.map { HTTPMethodSet($0) } ?? .any
             let bodyLimit = route.maxBodyBytes ?? configuration.http.maxBodyBytes
+            // A route is proxied or answered by a built-in handler (the decoder made sure of one).
+            var proxyRoute: ProxyRoute?
+            var handler: (any BuiltInHandler)?
             if let proxy = route.proxy {
                 // The decoder checked the name, so the group exists.
                 let upstream = upstreamIndex[proxy.upstream]!
-                let proxyRoute = ProxyRoute(
+                proxyRoute = ProxyRoute(
                     configuration: proxy, match: route.match.path, group: upstreams[upstream], upstreamIndex: upstream)
-                routes.append(
-                    CompiledRoute(
-                        name: route.name, handler: nil, proxy: proxyRoute, auth: auth,
-                        rateLimits: compiledRateLimits(route, auth: auth),
-                        compression: route.compression.map(RouteCompression.init),
-                        maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit),
-                        cors: route.cors.map {
-                            RouteCORS($0, routeMethods: route.match.methods, responseRules: proxy.responseHeaders)
-                        }))
-                if configuration.openAPI != nil {
-                    descriptions.append(OpenAPIRouteDescription(route: route, handler: nil))
+            } else if let handlerName = route.handler {
+                do {
+                    handler = try BuiltInHandlers.make(name: handlerName.rawValue, pathParameterNames: parameterNames)
+                } catch {
+                    problems.append(ConfigurationProblem(path: "routes[\(index)].handler", message: "\(error)"))
+                    continue
                 }
-                tableRoutes.append(RouteTable.Route(path: route.match.path, methods: methods, host: route.match.host))
-                continue
-            }
-            guard let handlerName = route.handler else { continue }
-            let handler: any BuiltInHandler
-            do {
-                handler = try BuiltInHandlers.make(name: handlerName.rawValue, pathParameterNames: parameterNames)
-            } catch {
-                problems.append(ConfigurationProblem(path: "routes[\(index)].handler", message: "\(error)"))
+            } else {
                 continue
             }
             routes.append(
                 CompiledRoute(
-                    name: route.name, handler: handler, proxy: nil, auth: auth,
+                    name: route.name, handler: handler, proxy: proxyRoute, auth: auth,
                     rateLimits: compiledRateLimits(route, auth: auth),
                     compression: route.compression.map(RouteCompression.init),
                     maxBodyBytes: bodyLimit, requestPolicies: RouteRequestPolicies(route: route, bodyLimit: bodyLimit),
-                    cors: route.cors.map { RouteCORS($0, routeMethods: route.match.methods) }))
+                    cors: route.cors.map {
+                        RouteCORS(
+                            $0, routeMethods: route.match.methods,
+                            responseRules: route.proxy?.responseHeaders ?? HeaderRules())
+                    }))
             if configuration.openAPI != nil {
                 descriptions.append(OpenAPIRouteDescription(route: route, handler: handler))
             }
