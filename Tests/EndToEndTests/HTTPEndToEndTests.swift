@@ -115,6 +115,30 @@ struct HTTPEndToEndTests {
         await gateway.stop()
     }
 
+    /// A chunked body with extensions and trailers ends where RFC 9112 says, so the request
+    /// pipelined behind it is answered; a request framed two ways is refused (smuggling).
+    @Test func chunkedBodiesEndExactlyAndAmbiguousFramingIs400() async throws {
+        let gateway = try await TestGateway.start(plainListener: true)
+        let connection = try RawConnection(port: gateway.httpPort!)
+        connection.send(
+            "POST /items/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "1b;ext=1\r\n{\"name\":\"Foo\",\"price\":35.4}\r\n0\r\nX-Trailer: t\r\n\r\n"
+                + "GET /items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answer = connection.readToEnd()
+        let created = try #require(answer.range(of: #"{"name":"Foo","description":null,"price":35.4,"tax":null}"#))
+        let second = try #require(answer.range(of: #"{"item_id":2,"q":null}"#))
+        #expect(created.lowerBound < second.lowerBound)
+
+        let smuggling = try RawConnection(port: gateway.httpPort!)
+        smuggling.send(
+            "POST /items/ HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                + "GET /items/3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = smuggling.readToEnd()
+        #expect(refused.hasPrefix("HTTP/1.1 400 Bad Request"))
+        #expect(!refused.contains("item_id"), "nothing after the refused request is served")
+        await gateway.stop()
+    }
+
     @Test func pipelinedRequestsAnsweredInOrder() async throws {
         let gateway = try await TestGateway.start(plainListener: true)
         let connection = try RawConnection(port: gateway.httpPort!)

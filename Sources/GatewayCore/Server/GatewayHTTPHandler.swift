@@ -11,13 +11,14 @@ import Prometheus
 /// proxies to the route's upstream, or answers with a JSON error, and records
 /// metrics and the access log.
 ///
-/// Sits right above NIO's HTTP request decoder and writes serialized responses
-/// (`HTTPResponseSerializer`, `ProxyResponseWriter`) as bytes. Built-in handlers
+/// Reads the connection's plaintext and parses it itself (`HTTPRequestParser`), and
+/// writes serialized responses (`HTTPResponseSerializer`, `ProxyResponseWriter`) as
+/// bytes, so the pipeline has no HTTP decoder or encoder handlers. Built-in handlers
 /// answer synchronously, so their pipelined requests are answered as they are
 /// decoded; responses written during one read are flushed together at
 /// `channelReadComplete`. While a proxied response is in flight, further
-/// pipelined requests are queued (and reading stops) until it is done, so
-/// answers stay in order.
+/// pipelined requests wait unparsed in the parser (and reading stops) until it
+/// is done, so answers stay in order.
 ///
 /// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
 /// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
@@ -26,7 +27,7 @@ import Prometheus
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -45,7 +46,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         case lingering(remaining: Int, answered: EventLoopFuture<Void>)
         /// A request sent to an upstream: its body streams up, its response down.
         case proxying(Request, ProxiedRequest)
-        /// Waiting for a rate-limit store (Redis); further request parts queue in `pipelined`.
+        /// Waiting for a rate-limit store (Redis); further bytes wait unparsed in `parser`.
         case limiting(Request, path: Substring)
         /// Collecting a body that the route's policies need whole (a gzip body, a
         /// validated body) before answering or proxying it.
@@ -55,7 +56,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     /// Why the handler is not asking the client for more bytes (a bit set).
     struct ReadHolds: OptionSet {
         let rawValue: UInt8
-        /// Pipelined requests wait in `pipelined` behind a proxied response.
+        /// Bytes of pipelined requests wait in `parser` behind a proxied response.
         static let pipelined = ReadHolds(rawValue: 1)
         /// The upstream connection does not take more request body now.
         static let upstreamFull = ReadHolds(rawValue: 2)
@@ -107,10 +108,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     var inRead = false
     var needsFlush = false
 
+    /// This connection's request parser, with the bytes it has not parsed yet.
+    var parser: HTTPRequestParser
+
     // Proxying. None of this is touched on the built-in path.
-    /// Request parts that arrived behind a proxied request, answered after it.
-    var pipelined = CircularBuffer<HTTPServerRequestPart>()
-    /// Set while a proxied request's response is still coming: new parts queue.
+    /// Set while a proxied request's response (or a rate-limit decision) is still
+    /// coming: what the client sends next stays unparsed until then.
     var queueing = false
     var drainingQueue = false
     var readHolds: ReadHolds = []
@@ -126,8 +129,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
 
     init(
         stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
-        clock: ConnectionClock
+        clock: ConnectionClock, maxHeaderBytes: Int
     ) {
+        self.parser = HTTPRequestParser(maxHeaderBytes: maxHeaderBytes)
         self.stateBox = stateBox
         self.metrics = metrics
         self.accessLog = accessLog
@@ -155,7 +159,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         } else if case .limiting = self.state {
             self.state = .closed  // the store's answer, when it comes, finds nobody to serve
         }
-        self.pipelined.removeAll()
+        self.parser.discardUnparsedBytes()
         context.fireChannelInactive()
     }
 
@@ -246,13 +250,28 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inRead = true
-        let part = self.unwrapInboundIn(data)
-        if self.queueing || !self.pipelined.isEmpty {
-            self.pipelined.append(part)
-            self.readHolds.insert(.pipelined)
-            return
+        self.activity.bytesArrived()
+        if case .closed = self.state { return }
+        self.parser.append(self.unwrapInboundIn(data))
+        self.parseRequests(context: context)
+    }
+
+    /// Parses and serves what was read, until a request must wait for a proxied
+    /// response or a rate-limit decision (`queueing`): then reading stops until
+    /// `drainPipelined` goes on.
+    func parseRequests(context: ChannelHandlerContext) {
+        while !self.queueing {
+            let part: HTTPServerRequestPart?
+            do {
+                part = try self.parser.next()
+            } catch {
+                self.malformedRequest(error, context: context)
+                return
+            }
+            guard let part else { return }
+            self.handle(part, context: context)
         }
-        self.handle(part, context: context)
+        if self.parser.hasUnparsedBytes { self.readHolds.insert(.pipelined) }
     }
 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -315,14 +334,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError else {
-            self.observeHandshakeFailure(error)
-            context.fireErrorCaught(error)
-            return
-        }
+        self.observeHandshakeFailure(error)
+        context.fireErrorCaught(error)
+    }
+
+    /// The bytes are not a request: the stream can't be trusted any more, so answer once and close.
+    func malformedRequest(_ error: HTTPRequestParseError, context: ChannelHandlerContext) {
         guard !self.isClosed else { return }
-        // The byte stream can't be trusted any more: answer once and close.
-        let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
+        let gatewayError: GatewayError = error == .headerOverflow ? .headersTooLarge : .badRequest
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
         let request = Request(
             head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
