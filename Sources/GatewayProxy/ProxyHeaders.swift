@@ -1,3 +1,4 @@
+import GatewayHTTP1
 public import GatewayConfig
 public import NIOHTTP1
 
@@ -38,33 +39,15 @@ public enum ProxyHeaders {
         return .other
     }
 
-    /// Names listed in `Connection` (lowercased), which are hop-by-hop too.
-    /// Scans the values by hand: the usual `keep-alive` or `close` allocates nothing
-    /// (`HTTPHeaders[canonicalForm:]` builds arrays for every call).
+    /// Names listed in `Connection` (lowercased), which are hop-by-hop too. The usual
+    /// `keep-alive` or `close` allocates nothing.
     static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
         var tokens: [String] = []
-        for (name, value) in headers where name.caseInsensitiveEquals("connection") {
-            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
-                let trimmed = token.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-                if trimmed.isEmpty || Self.isCloseOrKeepAlive(trimmed) { continue }
-                tokens.append(String(decoding: trimmed, as: UTF8.self).lowercased())
-            }
+        headers.forEachConnectionToken { token in
+            if token.caseInsensitiveEquals("close") || token.caseInsensitiveEquals("keep-alive") { return }
+            tokens.append(String(decoding: token, as: UTF8.self).lowercased())
         }
         return tokens
-    }
-
-    private static func isCloseOrKeepAlive<Bytes: Collection<UInt8>>(_ token: Bytes) -> Bool {
-        func equals(_ literal: StaticString) -> Bool {
-            guard token.count == literal.utf8CodeUnitCount else { return false }
-            var index = 0
-            for byte in token {
-                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-                if folded != literal.utf8Start[index] { return false }
-                index += 1
-            }
-            return true
-        }
-        return equals("close") || equals("keep-alive")
     }
 
     /// RFC 7239 node: IPv6 in brackets and quotes.
@@ -95,20 +78,6 @@ public enum ProxyHeaders {
 }
 
 extension String {
-    /// ASCII case-insensitive equality with a lowercase literal, without allocating.
-    @inline(__always)
-    func caseInsensitiveEquals(_ lowercase: StaticString) -> Bool {
-        let other = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        guard self.utf8.count == other.count else { return false }
-        var index = 0
-        for byte in self.utf8 {
-            let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-            if folded != other[index] { return false }
-            index += 1
-        }
-        return true
-    }
-
     fileprivate func replacingBackslashesAndQuotes() -> String {
         var result = ""
         for character in self {

@@ -1,6 +1,7 @@
 public import GatewayConfig
 public import NIOCore
 public import NIOHTTP1
+import GatewayHTTP1
 import GatewayTLS
 
 /// Turns an upstream's response into bytes for the client, the way

@@ -1,3 +1,4 @@
+import GatewayHTTP1
 public import GatewayConfig
 public import NIOCore
 public import NIOHTTP1

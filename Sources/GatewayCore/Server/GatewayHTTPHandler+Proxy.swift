@@ -1,4 +1,5 @@
 import GatewayConfig
+import GatewayHTTP1
 import GatewayHandlers
 import GatewayProxy
 import GatewayTLS

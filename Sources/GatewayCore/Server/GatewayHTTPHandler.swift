@@ -1,4 +1,5 @@
 import GatewayConfig
+import GatewayHTTP1
 import GatewayHandlers
 import GatewayProxy
 import GatewayTLS
@@ -339,7 +340,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     }
 
     /// The bytes are not a request: the stream can't be trusted any more, so answer once and close.
-    func malformedRequest(_ error: HTTPRequestParseError, context: ChannelHandlerContext) {
+    func malformedRequest(_ error: HTTPParseError, context: ChannelHandlerContext) {
         guard !self.isClosed else { return }
         let gatewayError: GatewayError = error == .headerOverflow ? .headersTooLarge : .badRequest
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
@@ -364,7 +365,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         let state = self.stateBox.state
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
-            keepAlive: head.isKeepAlive && !self.draining, maxBodyBytes: state.maxBodyBytes)
+            keepAlive: head.headers.keepsAlive(version: head.version) && !self.draining, maxBodyBytes: state.maxBodyBytes)
         let length = head.headers.first(name: "content-length").flatMap { Int($0) }
         guard let target = RequestTarget(head.uri) else {
             self.reject(request, with: .badRequestTarget, context: context)

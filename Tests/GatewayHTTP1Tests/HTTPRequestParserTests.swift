@@ -3,7 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 
-@testable import GatewayCore
+@testable import GatewayHTTP1
 
 @Suite("HTTP request parser")
 struct HTTPRequestParserTests {
@@ -12,7 +12,7 @@ struct HTTPRequestParserTests {
         case head(method: String, uri: String, version: String, headers: [String])
         case body(String)
         case end
-        case failed(HTTPRequestParseError)
+        case failed(HTTPParseError)
 
         var description: String {
             switch self {
@@ -165,7 +165,7 @@ struct HTTPRequestParserTests {
     @Test func aRefusedStreamStaysRefused() throws {
         var parser = HTTPRequestParser(maxHeaderBytes: 16384)
         parser.append(ByteBuffer(string: "GET /a HTTP/9.9\r\n\r\n"))
-        #expect(throws: HTTPRequestParseError.malformed("unsupported HTTP version")) { try parser.next() }
+        #expect(throws: HTTPParseError.malformed("unsupported HTTP version")) { try parser.next() }
         parser.append(ByteBuffer(string: "GET /a HTTP/1.1\r\n\r\n"))
         #expect(try parser.next() == nil)
     }
