@@ -5,22 +5,8 @@ extension HTTPHeaders {
     /// trimmed. Scans the values in place: NIO's `headers[canonicalForm:]` and
     /// `isKeepAlive(version:)` (on headers it did not parse) build several arrays per call.
     public func forEachConnectionToken(_ body: (Substring.UTF8View) -> Void) {
-        for (name, value) in self where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
-            let bytes = value.utf8
-            var start = bytes.startIndex
-            while start < bytes.endIndex {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
-                var first = start
-                var last = end
-                while first < last, bytes[first] == 0x20 || bytes[first] == 0x09 { first = bytes.index(after: first) }
-                while last > first {
-                    let before = bytes.index(before: last)
-                    guard bytes[before] == 0x20 || bytes[before] == 0x09 else { break }
-                    last = before
-                }
-                if first < last { body(Substring(value)[first..<last].utf8) }
-                start = end < bytes.endIndex ? bytes.index(after: end) : end
-            }
+        for (name, value) in self where name.caseInsensitiveEquals("connection") {
+            HTTPList.forEachElement(of: Substring(value).utf8, separatedBy: UInt8(ascii: ","), body)
         }
     }
 
@@ -50,6 +36,18 @@ extension Collection where Element == UInt8 {
             let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
             if folded != lowercase.utf8Start[index] { return false }
             index += 1
+        }
+        return true
+    }
+}
+
+extension Collection where Element == UInt8 {
+    /// Whether these bytes equal the lowercase ASCII `lowercase` ignoring case (a runtime value).
+    public func caseInsensitiveEquals(lowercase: some Collection<UInt8>) -> Bool {
+        guard self.count == lowercase.count else { return false }
+        for (byte, expected) in zip(self, lowercase) {
+            let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+            if folded != expected { return false }
         }
         return true
     }

@@ -1,5 +1,6 @@
 import CompressNIO
 import GatewayConfig
+import GatewayHTTP1
 import NIOCore
 import NIOPosix
 import NIOHTTP1
@@ -14,8 +15,11 @@ enum AcceptEncoding {
     static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
         var gzip: Double?
         var any: Double?
-        for element in headers[canonicalForm: "accept-encoding"] {
-            Self.scan(element, gzip: &gzip, any: &any)
+        // Scanned in place: `headers[canonicalForm:]` and `split` would allocate per request.
+        for (name, value) in headers where name.caseInsensitiveEquals("accept-encoding") {
+            HTTPList.forEachElement(of: Substring(value).utf8, separatedBy: UInt8(ascii: ",")) { element in
+                Self.scan(element, gzip: &gzip, any: &any)
+            }
         }
         if let gzip { return gzip > 0 }
         if let any { return any > 0 }
@@ -30,20 +34,31 @@ enum AcceptEncoding {
     }
 
     /// One list element (`gzip;q=0.5`).
-    private static func scan(_ element: Substring, gzip: inout Double?, any: inout Double?) {
-        var parts = element.split(separator: ";").makeIterator()
-        guard let first = parts.next() else { return }
-        let coding = first.trimmingHTTPWhitespace().lowercased()
-        guard coding == "gzip" || coding == "x-gzip" || coding == "*" else { return }
+    private static func scan(_ element: Substring.UTF8View, gzip: inout Double?, any: inout Double?) {
+        let codingEnd = element.firstIndex(of: UInt8(ascii: ";")) ?? element.endIndex
+        let coding = HTTPList.trimmingWhitespace(element[..<codingEnd])
+        let isAny = coding.elementsEqual("*".utf8)
+        guard isAny || coding.caseInsensitiveEquals("gzip") || coding.caseInsensitiveEquals("x-gzip") else { return }
         var q = 1.0
-        while let parameter = parts.next() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingHTTPWhitespace().lowercased() == "q" else { continue }
-            // A malformed weight: the element is ignored.
-            guard let parsed = Self.qValue(pair[1].trimmingHTTPWhitespace()) else { return }
-            q = parsed
+        var malformed = false
+        if codingEnd < element.endIndex {
+            HTTPList.forEachElement(of: element[element.index(after: codingEnd)...], separatedBy: UInt8(ascii: ";")) {
+                parameter in
+                guard let equals = parameter.firstIndex(of: UInt8(ascii: "=")),
+                    HTTPList.trimmingWhitespace(parameter[..<equals]).caseInsensitiveEquals("q")
+                else { return }
+                let weight = HTTPList.trimmingWhitespace(parameter[parameter.index(after: equals)...])
+                if weight.isEmpty { return }
+                // A malformed weight: the element is ignored.
+                guard let parsed = Self.qValue(weight) else {
+                    malformed = true
+                    return
+                }
+                q = parsed
+            }
         }
-        if coding == "*" {
+        if malformed { return }
+        if isAny {
             any = max(any ?? 0, q)
         } else {
             gzip = max(gzip ?? 0, q)
@@ -52,16 +67,22 @@ enum AcceptEncoding {
 
     /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`
     static func qValue(_ text: Substring) -> Double? {
-        let bytes = Array(text.utf8)
+        Self.qValue(text.utf8)
+    }
+
+    static func qValue(_ bytes: Substring.UTF8View) -> Double? {
         guard let first = bytes.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
         if bytes.count == 1 { return first == UInt8(ascii: "1") ? 1 : 0 }
-        guard bytes[1] == UInt8(ascii: "."), bytes.count <= 5 else { return nil }
-        let decimals = bytes[2...]
-        guard decimals.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        if first == UInt8(ascii: "1") {
-            return decimals.allSatisfy({ $0 == UInt8(ascii: "0") }) ? 1 : nil
+        guard bytes.dropFirst().first == UInt8(ascii: "."), bytes.count <= 5 else { return nil }
+        var thousandths = 0
+        var scale = 100
+        for digit in bytes.dropFirst(2) {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            thousandths += Int(digit - UInt8(ascii: "0")) * scale
+            scale /= 10
         }
-        return Double(String(decoding: bytes, as: UTF8.self))
+        if first == UInt8(ascii: "1") { return thousandths == 0 ? 1 : nil }
+        return Double(thousandths) / 1000
     }
 }
 
@@ -88,24 +109,28 @@ struct RouteCompression: Sendable {
 
     let minSize: Int
     let level: Int32
-    private let types: Set<String>
+    /// Lowercased media types, and prefixes for `type/*`.
+    private let types: [String]
     /// `text/` for `text/*`.
     private let typePrefixes: [String]
 
     init(_ configuration: CompressionConfiguration) {
         self.minSize = configuration.minSize
         self.level = Int32(configuration.level)
-        self.types = Set(configuration.types.filter { !$0.hasSuffix("/*") })
-        self.typePrefixes = configuration.types.filter { $0.hasSuffix("/*") }.map { String($0.dropLast()) }
+        self.types = configuration.types.filter { !$0.hasSuffix("/*") }.map { $0.lowercased() }
+        self.typePrefixes = configuration.types.filter { $0.hasSuffix("/*") }.map { String($0.dropLast()).lowercased() }
     }
 
     /// Whether a `Content-Type` (parameters ignored) is in the route's list.
     func compresses(contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let media = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let type = media.trimmingHTTPWhitespace().lowercased()
-        if self.types.contains(type) { return true }
-        return self.typePrefixes.contains { type.hasPrefix($0) && type.count > $0.count }
+        let value = Substring(contentType).utf8
+        let type = HTTPList.trimmingWhitespace(value[..<(value.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex)])
+        // Compared in place, ignoring case: a lowercased copy would allocate per response.
+        if self.types.contains(where: { type.caseInsensitiveEquals(lowercase: $0.utf8) }) { return true }
+        return self.typePrefixes.contains { prefix in
+            type.count > prefix.utf8.count && type.prefix(prefix.utf8.count).caseInsensitiveEquals(lowercase: prefix.utf8)
+        }
     }
 
     /// The decision for one response.
