@@ -103,9 +103,46 @@ public enum ProxyResponseWriter {
         return buffer
     }
 
-    /// The end of a chunked body: the last chunk's CRLF (when there was one) and the zero chunk.
-    public static func lastChunk(afterChunk: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        afterChunk
-            ? allocator.buffer(staticString: "\r\n0\r\n\r\n") : allocator.buffer(staticString: "0\r\n\r\n")
+    /// Room a buffer needs before its bytes for `frameAsChunk`: CRLF, 16 hex digits, CRLF.
+    public static let chunkHeaderRoom = 20
+
+    /// Turns `buffer`'s readable bytes into a chunk in place: its size line (after the
+    /// previous chunk's CRLF when `afterChunk`) is written into the `chunkHeaderRoom` bytes
+    /// left before them, so a chunk the gateway made itself is one write, not two.
+    public static func frameAsChunk(_ buffer: inout ByteBuffer, afterChunk: Bool) {
+        var header: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack
+        let length = withUnsafeMutableBytes(of: &header) { bytes -> Int in
+            var count = 0
+            if afterChunk {
+                bytes[0] = 0x0D
+                bytes[1] = 0x0A
+                count = 2
+            }
+            let size = buffer.readableBytes
+            var digits = 1
+            while digits < 16, size >> (4 * digits) != 0 { digits += 1 }
+            for index in 0..<digits {
+                let nibble = (size >> (4 * (digits - 1 - index))) & 0xF
+                bytes[count + index] = UInt8(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10)
+            }
+            count += digits
+            bytes[count] = 0x0D
+            bytes[count + 1] = 0x0A
+            return count + 2
+        }
+        precondition(buffer.readerIndex >= length, "frameAsChunk needs chunkHeaderRoom before the bytes")
+        buffer.moveReaderIndex(to: buffer.readerIndex - length)
+        withUnsafeBytes(of: &header) { bytes in
+            _ = buffer.setBytes(UnsafeRawBufferPointer(rebasing: bytes[..<length]), at: buffer.readerIndex)
+        }
     }
+
+    /// The end of a chunked body: the last chunk's CRLF (when there was one) and the zero chunk.
+    /// Shared read-only buffers: writing one allocates nothing.
+    public static func lastChunk(afterChunk: Bool) -> ByteBuffer {
+        afterChunk ? Self.lastChunkAfterChunk : Self.lastChunkAlone
+    }
+
+    private static let lastChunkAfterChunk = ByteBuffer(staticString: "\r\n0\r\n\r\n")
+    private static let lastChunkAlone = ByteBuffer(staticString: "0\r\n\r\n")
 }

@@ -99,7 +99,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         if self.chunked {
             context.write(
                 self.wrapOutboundOut(
-                    ProxyResponseWriter.lastChunk(afterChunk: self.afterChunk, allocator: context.channel.allocator)),
+                    ProxyResponseWriter.lastChunk(afterChunk: self.afterChunk)),
                 promise: nil)
         }
         if flush { context.flush() }

@@ -59,8 +59,10 @@ public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler
     /// write queue.
     @exclusivity(unchecked) private var firstPendingWrite: PendingWrite?
     @exclusivity(unchecked) private var morePendingWrites: [PendingWrite] = []
-    /// Room for this many pending writes beyond the first is kept between flushes.
-    private static let keptPendingWritesCapacity = 4
+    /// Room for this many pending writes beyond the first is kept between flushes (a gzip
+    /// proxied response is six: head, chunk header, data, chunk header, gzip trailer, last
+    /// chunk), and given back when the connection goes idle (`stopKeepingRecordBuffers`).
+    private static let keptPendingWritesCapacity = 8
     @exclusivity(unchecked) private var flushRequestedDuringHandshake = false
     private var handshakeStart: NIODeadline = .uptimeNanoseconds(0)
     /// The handshake deadline, a callback into this handler (`handleScheduledCallback`):
@@ -308,6 +310,7 @@ public final class TLSHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler
     private func stopKeepingRecordBuffers() {
         self.recordBufferCheck?.cancel()
         self.recordBufferCheck = nil
+        if self.morePendingWrites.isEmpty && self.morePendingWrites.capacity > 0 { self.morePendingWrites = [] }
         if self.connection.keepsRecordBuffers {
             self.connection.releaseRecordBuffers()
             CoalescingBuffer.current.connectionsKeepingRecordBuffers -= 1

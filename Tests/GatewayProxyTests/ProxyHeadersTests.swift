@@ -165,8 +165,22 @@ struct ProxyHeadersTests {
             String(buffer: ProxyResponseWriter.chunkHeader(size: 1, afterChunk: true, allocator: allocator))
                 == "\r\n1\r\n")
         #expect(
-            String(buffer: ProxyResponseWriter.lastChunk(afterChunk: true, allocator: allocator)) == "\r\n0\r\n\r\n")
-        #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: false, allocator: allocator)) == "0\r\n\r\n")
+            String(buffer: ProxyResponseWriter.lastChunk(afterChunk: true)) == "\r\n0\r\n\r\n")
+        #expect(String(buffer: ProxyResponseWriter.lastChunk(afterChunk: false)) == "0\r\n\r\n")
+    }
+
+    /// A chunk framed in place is `chunkHeader` followed by the bytes, one hex digit or many.
+    @Test(arguments: [1, 15, 16, 255, 8000, 65536])
+    func chunkFramedInPlace(_ size: Int) {
+        for afterChunk in [false, true] {
+            let header = ProxyResponseWriter.chunkHeader(size: size, afterChunk: afterChunk, allocator: ByteBufferAllocator())
+            var buffer = ByteBufferAllocator().buffer(capacity: ProxyResponseWriter.chunkHeaderRoom + size)
+            buffer.moveWriterIndex(forwardBy: ProxyResponseWriter.chunkHeaderRoom)
+            buffer.moveReaderIndex(forwardBy: ProxyResponseWriter.chunkHeaderRoom)
+            buffer.writeRepeatingByte(UInt8(ascii: "x"), count: size)
+            ProxyResponseWriter.frameAsChunk(&buffer, afterChunk: afterChunk)
+            #expect(String(buffer: buffer) == String(buffer: header) + String(repeating: "x", count: size))
+        }
     }
 
     @Test func groupsAreReusedWhenUnchanged() throws {

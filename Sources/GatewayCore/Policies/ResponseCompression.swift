@@ -196,17 +196,32 @@ struct GzipEncoder {
 
     /// One piece of a streamed body, sync-flushed: the client can inflate
     /// everything sent so far, and nothing waits inside zlib between reads.
-    func compress(_ chunk: ByteBuffer, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    /// `headroom` bytes are left free before the compressed bytes (for a chunk's
+    /// size line, written in place).
+    func compress(_ chunk: ByteBuffer, headroom: Int = 0, allocator: ByteBufferAllocator) throws -> ByteBuffer {
         var chunk = chunk
-        return try chunk.compressStream(with: self.compressor!, flush: .sync, allocator: allocator)
+        var output = Self.buffer(headroom: headroom, capacity: self.compressor!.maxSize(from: chunk), allocator: allocator)
+        try chunk.compressStream(to: &output, with: self.compressor!, flush: .sync)
+        return output
     }
 
-    /// The end of the stream (the last deflate block and the gzip trailer); the
-    /// zlib state goes back to the thread's pool.
-    mutating func finish(allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        var empty = allocator.buffer(capacity: 0)
+    /// The end of the stream (the last deflate block and the gzip trailer), with
+    /// `headroom` free bytes before it and room for `tailroom` after; the zlib state
+    /// goes back to the thread's pool.
+    mutating func finish(headroom: Int = 0, tailroom: Int = 0, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        var empty = ByteBuffer()
         defer { self.release() }
-        return try empty.compressStream(with: self.compressor!, flush: .finish, allocator: allocator)
+        var output = Self.buffer(
+            headroom: headroom, capacity: self.compressor!.maxSize(from: empty) + tailroom, allocator: allocator)
+        try empty.compressStream(to: &output, with: self.compressor!, flush: .finish)
+        return output
+    }
+
+    private static func buffer(headroom: Int, capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: headroom + capacity)
+        buffer.moveWriterIndex(forwardBy: headroom)
+        buffer.moveReaderIndex(forwardBy: headroom)
+        return buffer
     }
 
     /// A whole body at once.

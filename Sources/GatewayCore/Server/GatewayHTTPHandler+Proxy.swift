@@ -202,7 +202,18 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         if proxied.gzip, proxied.framing != .none {
             guard chunk.readableBytes > 0 else { return }
             do {
-                chunk = try self.gzip.compress(chunk, allocator: context.channel.allocator)
+                let chunked = proxied.framing == .chunked
+                chunk = try self.gzip.compress(
+                    chunk, headroom: chunked ? ProxyResponseWriter.chunkHeaderRoom : 0,
+                    allocator: context.channel.allocator)
+                if chunked {
+                    guard chunk.readableBytes > 0 else { return }
+                    proxied.bytesSent += chunk.readableBytes
+                    ProxyResponseWriter.frameAsChunk(&chunk, afterChunk: proxied.afterChunk)
+                    proxied.afterChunk = true
+                    self.writeToClient(chunk, proxied, context: context)
+                    return
+                }
             } catch {
                 self.compressionFailed(request, proxied, context: context)
                 return
@@ -235,26 +246,25 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         guard case .proxying(let request, let proxied) = self.state, let context = self.context else { return }
         if proxied.gzip, proxied.framing != .none {
             do {
-                let trailer = try self.gzip.finish(allocator: context.channel.allocator)
                 if proxied.framing == .chunked {
-                    self.writeToClient(
-                        ProxyResponseWriter.chunkHeader(
-                            size: trailer.readableBytes, afterChunk: proxied.afterChunk,
-                            allocator: context.channel.allocator),
-                        proxied, context: context)
-                    proxied.afterChunk = true
+                    // The gzip trailer as a chunk, and the last chunk, in one write.
+                    var tail = try self.gzip.finish(
+                        headroom: ProxyResponseWriter.chunkHeaderRoom, tailroom: 7, allocator: context.channel.allocator)
+                    proxied.bytesSent += tail.readableBytes
+                    ProxyResponseWriter.frameAsChunk(&tail, afterChunk: proxied.afterChunk)
+                    tail.writeStaticString("\r\n0\r\n\r\n")
+                    self.writeToClient(tail, proxied, context: context)
+                } else {
+                    let trailer = try self.gzip.finish(allocator: context.channel.allocator)
+                    proxied.bytesSent += trailer.readableBytes
+                    self.writeToClient(trailer, proxied, context: context)
                 }
-                proxied.bytesSent += trailer.readableBytes
-                self.writeToClient(trailer, proxied, context: context)
             } catch {
                 self.compressionFailed(request, proxied, context: context)
                 return
             }
-        }
-        if proxied.framing == .chunked {
-            self.writeToClient(
-                ProxyResponseWriter.lastChunk(afterChunk: proxied.afterChunk, allocator: context.channel.allocator),
-                proxied, context: context)
+        } else if proxied.framing == .chunked {
+            self.writeToClient(ProxyResponseWriter.lastChunk(afterChunk: proxied.afterChunk), proxied, context: context)
         }
         proxied.exchange = nil
         self.finished(
