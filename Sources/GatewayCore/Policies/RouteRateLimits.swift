@@ -172,6 +172,7 @@ final class RouteRateLimits: Sendable {
     /// The extra response headers for an outcome, in the order they are written.
     func responseHeaders(for outcome: Outcome) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(3)  // one allocation, not one per field
         if case .limited(let retryAfter) = outcome.verdict {
             fields.append(("retry-after", String(retryAfter)))
         }

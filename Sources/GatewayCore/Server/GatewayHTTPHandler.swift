@@ -476,9 +476,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         if error.closesConnection { request.keepAlive = false }
         let requestID = requestID ?? self.requestID(for: request.head)
         let body = error.body(requestID: requestID, allocator: context.channel.allocator)
-        var extra: [(name: String, value: String)] = allow.isEmpty ? [] : [("allow", allow.joined(separator: ", "))]
-        if !extraHeaders.isEmpty { extra += extraHeaders }
-        if !request.rateLimitHeaders.isEmpty { extra += request.rateLimitHeaders }
+        // The usual cases (only rate-limit fields, or none) share an existing array.
+        var extra = extraHeaders
+        if !allow.isEmpty { extra.insert(("allow", allow.joined(separator: ", ")), at: 0) }
+        if !request.rateLimitHeaders.isEmpty {
+            if extra.isEmpty { extra = request.rateLimitHeaders } else { extra += request.rateLimitHeaders }
+        }
         self.write(
             status: error.status, contentType: "application/json", body: body, extraHeaders: extra,
             request: request, requestID: requestID, lingerFor: lingerFor, context: context)
