@@ -29,6 +29,17 @@ public struct HTTPRequestParser {
         (self.input?.readableBytes ?? 0) > 0
     }
 
+    /// Whether the next part is the `.end` of a request whose head said it has no body.
+    public var nextIsEnd: Bool {
+        self.body?.isAtEnd == true
+    }
+
+    /// Consumes that `.end` (the caller serves the request as ended).
+    public mutating func consumeEnd() {
+        precondition(self.nextIsEnd)
+        self.body = nil
+    }
+
     /// Adds bytes read from the connection.
     public mutating func append(_ bytes: ByteBuffer) {
         self.input.appendRead(bytes)

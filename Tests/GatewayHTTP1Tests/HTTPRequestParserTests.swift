@@ -187,6 +187,28 @@ struct HTTPRequestParserTests {
         #expect(Self.parse(trailers + "\r\n\r\n", maxHeaderBytes: limit).last == .failed(.headerOverflow))
     }
 
+    /// A handler may serve a bodiless request at its head and consume its end there.
+    @Test func theEndOfABodilessRequestCanBeConsumedAtTheHead() throws {
+        var parser = HTTPRequestParser(maxHeaderBytes: 16384)
+        parser.append(ByteBuffer(string: "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 1\r\n\r\nx"))
+        guard case .head? = try parser.next() else {
+            Issue.record("expected a head")
+            return
+        }
+        #expect(parser.nextIsEnd)
+        parser.consumeEnd()
+        guard case .head(let second)? = try parser.next() else {
+            Issue.record("expected the second head")
+            return
+        }
+        #expect(second.uri == "/b")
+        #expect(!parser.nextIsEnd, "a body follows")
+        #expect(try parser.next() == .body(ByteBuffer(string: "x")))
+        #expect(parser.nextIsEnd)
+        #expect(try parser.next() == .end(nil))
+        #expect(!parser.nextIsEnd)
+    }
+
     @Test func bodiesAreSlicesOfTheReadBytes() throws {
         var parser = HTTPRequestParser(maxHeaderBytes: 16384)
         parser.append(ByteBuffer(string: "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123"))

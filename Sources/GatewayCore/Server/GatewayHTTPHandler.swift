@@ -431,6 +431,13 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
             self.startProxying(request, proxy: proxy, path: path, context: context)
             return
         }
+        if self.parser.nextIsEnd {
+            // No body (the parser's next part is this request's end): answered at once,
+            // without keeping the request in `.collecting` until the end is handled.
+            self.parser.consumeEnd()
+            self.dispatch(request, body: nil, context: context)
+            return
+        }
         self.state = .collecting(request, body: nil)
     }
 
