@@ -16,6 +16,17 @@ struct RouteTableTests {
         return nil
     }
 
+    /// A node with few literal children compares them; one with many looks them up by hash.
+    @Test(arguments: [3, RouteTable.LiteralChildren.linearLimit + 5])
+    func manyLiteralChildren(_ count: Int) {
+        let table = self.table((0..<count).map { (.exact("/r\($0)/x"), ["GET"], nil) })
+        for index in 0..<count {
+            #expect(self.route(table.match(method: .GET, host: nil, path: "/r\(index)/x")) == index)
+        }
+        #expect(self.route(table.match(method: .GET, host: nil, path: "/r\(count)/x")) == nil)
+        #expect(self.route(table.match(method: .GET, host: nil, path: "/r/x")) == nil)
+    }
+
     @Test func exactPathsAndParameters() {
         let table = self.table([
             (.exact("/items/{item_id}"), ["GET", "PUT"], nil),

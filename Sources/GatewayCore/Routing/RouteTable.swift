@@ -119,13 +119,13 @@ extension RouteTable {
     }
 
     final class Trie: Sendable {
-        let literals: [Substring: Trie]
+        let literals: LiteralChildren
         let parameter: Trie?
         let exact: [Terminal]
         /// Longest partial first, so the first match is the longest prefix.
         let prefixes: [PrefixTerminal]
 
-        init(literals: [Substring: Trie], parameter: Trie?, exact: [Terminal], prefixes: [PrefixTerminal]) {
+        init(literals: LiteralChildren, parameter: Trie?, exact: [Terminal], prefixes: [PrefixTerminal]) {
             self.literals = literals
             self.parameter = parameter
             self.exact = exact
@@ -253,16 +253,44 @@ extension RouteTable {
         }
 
         func build() -> Trie {
-            var literals: [Substring: Trie] = [:]
-            for (key, builder) in self.literals {
-                literals[Substring(key)] = builder.build()
-            }
-            return Trie(
-                literals: literals,
+            Trie(
+                literals: LiteralChildren(self.literals.map { ($0.key, $0.value.build()) }),
                 parameter: self.parameter?.build(),
                 exact: self.exact,
                 prefixes: self.prefixes.sorted { $0.partial.count > $1.partial.count }
             )
+        }
+    }
+
+    /// A trie node's literal children. A node has a few (the usual case): a segment is
+    /// compared byte for byte with each, which is cheaper than hashing it; past
+    /// `linearLimit` children a dictionary finds it.
+    struct LiteralChildren: Sendable {
+        static let linearLimit = 8
+        private let keys: [String]
+        private let nodes: [Trie]
+        private let index: [Substring: Int]?
+
+        init(_ children: [(String, Trie)]) {
+            let sorted = children.sorted { $0.0 < $1.0 }
+            self.keys = sorted.map(\.0)
+            self.nodes = sorted.map(\.1)
+            self.index =
+                sorted.count > Self.linearLimit
+                ? Dictionary(uniqueKeysWithValues: sorted.enumerated().map { (Substring($0.element.0), $0.offset) })
+                : nil
+        }
+
+        subscript(segment: Substring) -> Trie? {
+            if let index = self.index {
+                return index[segment].map { self.nodes[$0] }
+            }
+            let bytes = segment.utf8
+            for position in self.keys.indices {
+                let key = self.keys[position].utf8
+                if key.count == bytes.count && key.elementsEqual(bytes) { return self.nodes[position] }
+            }
+            return nil
         }
     }
 }
