@@ -11,80 +11,51 @@ public import NIOHTTP1
 /// must end in `chunked` and can't come with `Content-Length`. Body parts are slices
 /// of the bytes read (no copy); only a head or chunk line split across reads is copied.
 public struct HTTPRequestParser {
-    public let maxHeaderBytes: Int
+    private var stream: HTTPMessageStream<RequestHeadReader>
 
-    /// Bytes read and not yet parsed (nil when none, so a consumed read buffer is let go).
-    private var input: ByteBuffer?
-    /// The body being read; nil while waiting for a head.
-    private var body: HTTPBodyReader?
-    private var headSearch = BlankLineSearch()
-    private var failed = false
+    public var maxHeaderBytes: Int { self.stream.reader.maxHeaderBytes }
 
     public init(maxHeaderBytes: Int) {
-        self.maxHeaderBytes = maxHeaderBytes
+        self.stream = HTTPMessageStream(RequestHeadReader(maxHeaderBytes: maxHeaderBytes))
     }
 
     /// Whether bytes are waiting to be parsed.
-    public var hasUnparsedBytes: Bool {
-        (self.input?.readableBytes ?? 0) > 0
-    }
+    public var hasUnparsedBytes: Bool { self.stream.hasUnparsedBytes }
 
     /// Whether the next part is the `.end` of a request whose head said it has no body.
-    public var nextIsEnd: Bool {
-        self.body?.isAtEnd == true
-    }
+    public var nextIsEnd: Bool { self.stream.nextIsEnd }
 
     /// Consumes that `.end` (the caller serves the request as ended).
-    public mutating func consumeEnd() {
-        precondition(self.nextIsEnd)
-        self.body = nil
-    }
+    public mutating func consumeEnd() { self.stream.consumeEnd() }
 
     /// Adds bytes read from the connection.
-    public mutating func append(_ bytes: ByteBuffer) {
-        self.input.appendRead(bytes)
-    }
+    public mutating func append(_ bytes: ByteBuffer) { self.stream.append(bytes) }
 
     /// Forgets unparsed bytes (the connection is closing).
-    public mutating func discardUnparsedBytes() {
-        self.input = nil
-    }
+    public mutating func discardUnparsedBytes() { self.stream.discardUnparsedBytes() }
 
     /// The next part of the request stream, or nil until more bytes arrive. After an
     /// error it returns nil for good.
     public mutating func next() throws(HTTPParseError) -> HTTPServerRequestPart? {
-        guard var buffer = self.input.take() else {
-            if self.body?.isAtEnd == true {
-                self.body = nil
-                return .end(nil)
-            }
-            return nil
-        }
-        defer { self.input = buffer.readableBytes > 0 ? buffer : nil }
-        guard !self.failed else {
-            buffer.clear()
-            return nil
-        }
-        do {
-            if self.body == nil {
-                guard let head = try self.readHead(from: &buffer) else { return nil }
-                return .head(head)
-            }
-            switch try self.body!.next(from: &buffer, maxTrailerBytes: self.maxHeaderBytes) {
-            case .body(let piece): return .body(piece)
-            case .end:
-                self.body = nil
-                return .end(nil)
-            case nil: return nil
-            }
-        } catch {
-            self.failed = true
-            buffer.clear()
-            throw error
+        switch try self.stream.next() {
+        case .head(let head)?: return .head(head)
+        case .body(let piece)?: return .body(piece)
+        case .end?: return .end(nil)
+        case nil: return nil
         }
     }
+}
 
-    private mutating func readHead(from buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPRequestHead? {
+/// A request line and its fields.
+struct RequestHeadReader: HTTPHeadReader {
+    let maxHeaderBytes: Int
+    private var headSearch = BlankLineSearch()
+
+    init(maxHeaderBytes: Int) {
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    mutating func readHead(from buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPHeadReading<HTTPRequestHead>? {
         // RFC 9112 §2.2: empty lines before a request line are ignored.
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
@@ -98,10 +69,12 @@ public struct HTTPRequestParser {
             try self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<headLength]))
         }
         buffer.moveReaderIndex(forwardBy: headLength)
-        return head
+        return .head(head.0, head.1)
     }
 
-    private mutating func parseHead(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequestHead {
+    private func parseHead(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(HTTPParseError) -> (HTTPRequestHead, HTTPBodyReader.Framing) {
         // Request line: method SP request-target SP HTTP-version CRLF.
         var index = 0
         while index < bytes.count, HTTPSyntax.isTokenByte(bytes[index]) { index += 1 }
@@ -139,17 +112,19 @@ public struct HTTPRequestParser {
         }
 
         let section = try HTTPFieldSection.parse(bytes, from: index, maxBytes: self.maxHeaderBytes)
+        let framing: HTTPBodyReader.Framing
         if section.hasTransferEncoding {
             // RFC 9112 §6.3: a request whose final coding isn't chunked has no knowable length.
             guard section.isChunked else { throw .malformed("Transfer-Encoding does not end in chunked") }
             guard section.contentLength == nil else { throw .malformed("both Content-Length and Transfer-Encoding") }
-            self.body = HTTPBodyReader(.chunked)
+            framing = .chunked
         } else {
-            self.body = HTTPBodyReader(.length(section.contentLength ?? 0))
+            framing = .length(section.contentLength ?? 0)
         }
-        return HTTPRequestHead(
+        let head = HTTPRequestHead(
             version: HTTPVersion(major: version.major, minor: version.minor), method: method, uri: uri,
             headers: HTTPHeaders(section.fields))
+        return (head, framing)
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
@@ -170,19 +145,5 @@ public struct HTTPRequestParser {
             break
         }
         return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
-    }
-}
-
-extension Optional where Wrapped == ByteBuffer {
-    /// Adds bytes read after these: the read buffer itself when nothing is held (no copy).
-    mutating func appendRead(_ bytes: ByteBuffer) {
-        guard var held = self.take(), held.readableBytes > 0 else {
-            self = bytes
-            return
-        }
-        // Rare: part of a head or chunk line came in an earlier read.
-        var bytes = bytes
-        held.writeBuffer(&bytes)
-        self = held
     }
 }

@@ -7,46 +7,11 @@ import Testing
 
 @Suite("HTTP response parser")
 struct HTTPResponseParserTests {
-    enum Event: Equatable, CustomStringConvertible {
-        case head(status: Int, version: String, headers: [String])
-        case body(String)
-        case end
-        case failed(HTTPParseError)
-
-        var description: String {
-            switch self {
-            case .head(let status, let version, let headers): return "head \(status) \(version) \(headers)"
-            case .body(let text): return "body \(text.debugDescription)"
-            case .end: return "end"
-            case .failed(let error): return "failed \(error)"
-            }
-        }
-    }
-
-    static func event(_ part: HTTPClientResponsePart) -> Event {
-        switch part {
-        case .head(let head):
-            return .head(
-                status: Int(head.status.code), version: "\(head.version)",
-                headers: head.headers.map { "\($0.name): \($0.value)" })
-        case .body(let buffer): return .body(String(buffer: buffer))
-        case .end: return .end
-        }
-    }
-
-    static func append(_ event: Event, to events: inout [Event]) {
-        if case .body(let more) = event, case .body(let text)? = events.last {
-            events[events.count - 1] = .body(text + more)
-        } else {
-            events.append(event)
-        }
-    }
-
     /// Parses `text` as the answer to one request, in reads of `readSize` bytes, then closes.
-    static func parse(_ text: String, toHead: Bool = false, readSize: Int = .max, maxHeaderBytes: Int = 16384) -> [Event] {
+    static func parse(_ text: String, toHead: Bool = false, readSize: Int = .max, maxHeaderBytes: Int = 16384) -> [ParsedEvent] {
         var parser = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes)
         parser.expectResponse(toHead: toHead)
-        var events: [Event] = []
+        var events: [ParsedEvent] = []
         let bytes = Array(text.utf8)
         var offset = 0
         do {
@@ -54,26 +19,26 @@ struct HTTPResponseParserTests {
                 let end = min(bytes.count, offset + readSize)
                 parser.append(ByteBuffer(bytes: bytes[offset..<end]))
                 offset = end
-                while let part = try parser.next() { Self.append(Self.event(part), to: &events) }
+                while let part = try parser.next() { events.record(.response(part)) }
             }
-            if let part = try parser.finish() { Self.append(Self.event(part), to: &events) }
+            if let part = try parser.finish() { events.record(.response(part)) }
         } catch {
-            events.append(.failed(error))
+            events.record(.failed(error))
         }
         return events
     }
 
     /// The same bytes through NIO's `HTTPResponseDecoder` (llhttp), closed at the end.
-    static func parseWithNIO(_ text: String, toHead: Bool = false) throws -> [Event] {
+    static func parseWithNIO(_ text: String, toHead: Bool = false) throws -> [ParsedEvent] {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHTTPClientHandlers()
         try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: toHead ? .HEAD : .GET, uri: "/")))
         try channel.writeOutbound(HTTPClientRequestPart.end(nil))
         try channel.writeInbound(ByteBuffer(string: text))
-        var events: [Event] = []
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { Self.append(Self.event(part), to: &events) }
+        var events: [ParsedEvent] = []
+        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { events.record(.response(part)) }
         _ = try? channel.finish()
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { Self.append(Self.event(part), to: &events) }
+        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { events.record(.response(part)) }
         return events
     }
 
