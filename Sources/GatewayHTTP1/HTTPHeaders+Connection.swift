@@ -4,9 +4,9 @@ extension HTTPHeaders {
     /// Calls `body` with each non-empty token listed in the `Connection` fields, whitespace
     /// trimmed. Scans the values in place: NIO's `headers[canonicalForm:]` and
     /// `isKeepAlive(version:)` (on headers it did not parse) build several arrays per call.
-    public func forEachConnectionToken(_ body: (Substring.UTF8View) -> Void) {
+    public func forEachConnectionToken(_ body: (UnsafeRawBufferPointer) -> Void) {
         for (name, value) in self where name.caseInsensitiveEquals("connection") {
-            HTTPList.forEachElement(of: Substring(value).utf8, separatedBy: UInt8(ascii: ","), body)
+            HTTPList.forEachElement(of: value, separatedBy: UInt8(ascii: ","), body)
         }
     }
 

@@ -1,32 +1,51 @@
-/// Field values that are lists (RFC 9110 §5.6.1: `a, b;q=0.5`), split in place: the
-/// elements are slices of the value, so reading one allocates nothing.
+/// Field values that are lists (RFC 9110 §5.6.1: `a, b;q=0.5`), split in place over the
+/// value's UTF-8 bytes: reading an element allocates nothing and costs a byte scan.
 public enum HTTPList {
-    /// Calls `body` with each non-empty element of `bytes` between `separator`s,
-    /// spaces and tabs around it trimmed.
+    /// Calls `body` with each non-empty element of `value` between `separator`s, spaces and
+    /// tabs around it trimmed. The bytes are valid only during the call.
     @inline(__always)
     public static func forEachElement(
-        of bytes: Substring.UTF8View, separatedBy separator: UInt8, _ body: (Substring.UTF8View) -> Void
+        of value: String, separatedBy separator: UInt8, _ body: (UnsafeRawBufferPointer) -> Void
     ) {
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: separator) ?? bytes.endIndex
-            let element = Self.trimmingWhitespace(bytes[start..<end])
+        var value = value  // withUTF8 is mutating; a header's native string is not copied
+        value.withUTF8 { utf8 in
+            Self.forEachElement(of: UnsafeRawBufferPointer(utf8), separatedBy: separator, body)
+        }
+    }
+
+    /// The same over bytes (a value, or an element of one).
+    @inline(__always)
+    public static func forEachElement(
+        of bytes: UnsafeRawBufferPointer, separatedBy separator: UInt8, _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != separator { end += 1 }
+            let element = Self.trimmingWhitespace(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
             if !element.isEmpty { body(element) }
-            start = end < bytes.endIndex ? bytes.index(after: end) : end
+            start = end + 1
         }
     }
 
     /// `bytes` without the spaces and tabs at either end.
     @inline(__always)
-    public static func trimmingWhitespace(_ bytes: Substring.UTF8View) -> Substring.UTF8View {
-        var first = bytes.startIndex
-        var last = bytes.endIndex
-        while first < last, HTTPSyntax.isWhitespace(bytes[first]) { first = bytes.index(after: first) }
-        while last > first {
-            let before = bytes.index(before: last)
-            guard HTTPSyntax.isWhitespace(bytes[before]) else { break }
-            last = before
-        }
-        return bytes[first..<last]
+    public static func trimmingWhitespace(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var first = 0
+        var last = bytes.count
+        while first < last, HTTPSyntax.isWhitespace(bytes[first]) { first += 1 }
+        while last > first, HTTPSyntax.isWhitespace(bytes[last - 1]) { last -= 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[first..<last])
+    }
+
+    /// The bytes before the first `separator` (all of them if there is none), and those after it.
+    @inline(__always)
+    public static func split(
+        _ bytes: UnsafeRawBufferPointer, at separator: UInt8
+    ) -> (before: UnsafeRawBufferPointer, after: UnsafeRawBufferPointer?) {
+        guard let index = bytes.firstIndex(of: separator) else { return (bytes, nil) }
+        return (
+            UnsafeRawBufferPointer(rebasing: bytes[..<index]), UnsafeRawBufferPointer(rebasing: bytes[(index + 1)...])
+        )
     }
 }

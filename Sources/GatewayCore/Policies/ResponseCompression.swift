@@ -17,7 +17,7 @@ enum AcceptEncoding {
         var any: Double?
         // Scanned in place: `headers[canonicalForm:]` and `split` would allocate per request.
         for (name, value) in headers where name.caseInsensitiveEquals("accept-encoding") {
-            HTTPList.forEachElement(of: Substring(value).utf8, separatedBy: UInt8(ascii: ",")) { element in
+            HTTPList.forEachElement(of: value, separatedBy: UInt8(ascii: ",")) { element in
                 Self.scan(element, gzip: &gzip, any: &any)
             }
         }
@@ -34,20 +34,18 @@ enum AcceptEncoding {
     }
 
     /// One list element (`gzip;q=0.5`).
-    private static func scan(_ element: Substring.UTF8View, gzip: inout Double?, any: inout Double?) {
-        let codingEnd = element.firstIndex(of: UInt8(ascii: ";")) ?? element.endIndex
-        let coding = HTTPList.trimmingWhitespace(element[..<codingEnd])
-        let isAny = coding.elementsEqual("*".utf8)
+    private static func scan(_ element: UnsafeRawBufferPointer, gzip: inout Double?, any: inout Double?) {
+        let (codingBytes, parameters) = HTTPList.split(element, at: UInt8(ascii: ";"))
+        let coding = HTTPList.trimmingWhitespace(codingBytes)
+        let isAny = coding.count == 1 && coding[0] == UInt8(ascii: "*")
         guard isAny || coding.caseInsensitiveEquals("gzip") || coding.caseInsensitiveEquals("x-gzip") else { return }
         var q = 1.0
         var malformed = false
-        if codingEnd < element.endIndex {
-            HTTPList.forEachElement(of: element[element.index(after: codingEnd)...], separatedBy: UInt8(ascii: ";")) {
-                parameter in
-                guard let equals = parameter.firstIndex(of: UInt8(ascii: "=")),
-                    HTTPList.trimmingWhitespace(parameter[..<equals]).caseInsensitiveEquals("q")
-                else { return }
-                let weight = HTTPList.trimmingWhitespace(parameter[parameter.index(after: equals)...])
+        if let parameters {
+            HTTPList.forEachElement(of: parameters, separatedBy: UInt8(ascii: ";")) { parameter in
+                let (name, value) = HTTPList.split(parameter, at: UInt8(ascii: "="))
+                guard let value, HTTPList.trimmingWhitespace(name).caseInsensitiveEquals("q") else { return }
+                let weight = HTTPList.trimmingWhitespace(value)
                 if weight.isEmpty { return }
                 // A malformed weight: the element is ignored.
                 guard let parsed = Self.qValue(weight) else {
@@ -70,7 +68,7 @@ enum AcceptEncoding {
         Self.qValue(text.utf8)
     }
 
-    static func qValue(_ bytes: Substring.UTF8View) -> Double? {
+    static func qValue<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Double? {
         guard let first = bytes.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
         if bytes.count == 1 { return first == UInt8(ascii: "1") ? 1 : 0 }
         guard bytes.dropFirst().first == UInt8(ascii: "."), bytes.count <= 5 else { return nil }
@@ -123,13 +121,15 @@ struct RouteCompression: Sendable {
 
     /// Whether a `Content-Type` (parameters ignored) is in the route's list.
     func compresses(contentType: String?) -> Bool {
-        guard let contentType else { return false }
-        let value = Substring(contentType).utf8
-        let type = HTTPList.trimmingWhitespace(value[..<(value.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex)])
+        guard var contentType else { return false }
         // Compared in place, ignoring case: a lowercased copy would allocate per response.
-        if self.types.contains(where: { type.caseInsensitiveEquals(lowercase: $0.utf8) }) { return true }
-        return self.typePrefixes.contains { prefix in
-            type.count > prefix.utf8.count && type.prefix(prefix.utf8.count).caseInsensitiveEquals(lowercase: prefix.utf8)
+        return contentType.withUTF8 { utf8 in
+            let type = HTTPList.trimmingWhitespace(HTTPList.split(UnsafeRawBufferPointer(utf8), at: UInt8(ascii: ";")).before)
+            if self.types.contains(where: { type.caseInsensitiveEquals(lowercase: $0.utf8) }) { return true }
+            return self.typePrefixes.contains { prefix in
+                type.count > prefix.utf8.count
+                    && type.prefix(prefix.utf8.count).caseInsensitiveEquals(lowercase: prefix.utf8)
+            }
         }
     }
 
