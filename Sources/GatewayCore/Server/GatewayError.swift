@@ -62,24 +62,40 @@ public struct GatewayError: Sendable, Equatable {
 }
 
 extension ByteBuffer {
-    /// Writes `string` as a JSON string literal, escaping what RFC 8259 requires.
+    /// Writes `string` as a JSON string literal, escaping what RFC 8259 requires. Runs of
+    /// bytes that need no escape (usually all of them) are copied in one write.
     mutating func writeJSONString(_ string: some StringProtocol) {
         self.writeInteger(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
+            self.writeJSONEscaped(UnsafeRawBufferPointer(bytes))
+        }
+        if written == nil {
+            var copy = String(string)
+            copy.withUTF8 { self.writeJSONEscaped(UnsafeRawBufferPointer($0)) }
+        }
+        self.writeInteger(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeJSONEscaped(_ bytes: UnsafeRawBufferPointer) {
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            self.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""): self.writeStaticString(#"\""#)
             case UInt8(ascii: "\\"): self.writeStaticString(#"\\"#)
             case UInt8(ascii: "\n"): self.writeStaticString(#"\n"#)
             case UInt8(ascii: "\r"): self.writeStaticString(#"\r"#)
             case UInt8(ascii: "\t"): self.writeStaticString(#"\t"#)
-            case 0..<0x20:
+            default:
                 self.writeStaticString(#"\u00"#)
                 self.writeInteger(Self.hexDigits[Int(byte >> 4)])
                 self.writeInteger(Self.hexDigits[Int(byte & 0xF)])
-            default: self.writeInteger(byte)
             }
         }
-        self.writeInteger(UInt8(ascii: "\""))
+        self.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
