@@ -362,6 +362,10 @@ public final class GatewayServer: Sendable {
             let helper = ServerQuiescingHelper(group: loop)
             let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
                 .serverChannelOption(.backlog, value: 1024)
+                // One accept per readiness event, as nginx's `multi_accept off` (NIO's default is
+                // four). Measured with wrk -c64 and a new TLS connection per request, alternating
+                // runs: p50 2.4 → 1.7 ms, p99 13.3 → 10.3 ms, for about 4 % fewer connections/s.
+                .serverChannelOption(.maxMessagesPerRead, value: 1)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
                 .serverChannelInitializer { channel in
