@@ -91,22 +91,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HTTP/1.1 wire format: the request and response parsers
-        .target(
-            name: "GatewayHTTP1",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-
         // MARK: Upstream proxying: pools, load balancing, proxy headers
         .target(
             name: "GatewayProxy",
             dependencies: [
                 "GatewayConfig",
-                "GatewayHTTP1",
                 "GatewayTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,7 +115,6 @@ let package = Package(
                 "GatewayConfig",
                 "GatewayValidation",
                 "GatewayHandlers",
-                "GatewayHTTP1",
                 "GatewayProxy",
                 "GatewayRateLimit",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -224,16 +212,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GatewayHTTP1Tests",
-            dependencies: [
-                "GatewayHTTP1",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,3 @@
-import GatewayHTTP1
 public import GatewayConfig
 public import NIOHTTP1
 

@@ -1,7 +1,6 @@
 public import GatewayConfig
 public import NIOCore
 public import NIOHTTP1
-import GatewayHTTP1
 import GatewayTLS
 
 /// Turns an upstream's response into bytes for the client, the way

@@ -1,12 +1,11 @@
-import GatewayHTTP1
 import GatewayTLS
 import NIOCore
 import NIOHTTP1
 
 /// One keep-alive HTTP/1.1 connection to a target, and the handler at the top
-/// of its pipeline (above TLS for an https upstream). It parses responses itself
-/// (`HTTPResponseParser`) and writes requests as bytes: heads from
-/// `UpstreamRequestWriter`, bodies as they are or chunk-framed.
+/// of its pipeline, above NIO's response parser (`UpstreamResponseDecoder`). It
+/// writes requests as bytes itself: heads from `UpstreamRequestWriter`, bodies
+/// as they are or chunk-framed.
 ///
 /// Belongs to one `UpstreamPool` and so to one event loop; every call is made
 /// there. While it serves a request it passes the response parts to its
@@ -16,12 +15,12 @@ import NIOHTTP1
 /// Reads are gated (`holdReads`/`resumeReads`) so a slow client stops the
 /// gateway reading from the upstream: TCP backpressure then reaches the upstream.
 final class UpstreamConnection: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The response parser, told of each request written whether it is a HEAD.
-    private var responses = HTTPResponseParser()
+    /// The response parser below this handler, told the method of each request written.
+    let responses = UpstreamResponseDecoder()
     /// The current request's body framing, and whether a chunk was written (its CRLF is due).
     private var chunked = false
     private var afterChunk = false
@@ -72,7 +71,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         let (bytes, framing) = UpstreamRequestWriter.serialize(head)
         self.chunked = framing == .chunked
         self.afterChunk = false
-        self.responses.expectResponse(toHead: head.method == .HEAD)
+        self.responses.expectResponse(to: head.method)
         context.write(self.wrapOutboundOut(bytes), promise: nil)
         MessageBuffers.recycle(bytes)
     }
@@ -167,20 +166,13 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.responses.append(self.unwrapInboundIn(data))
-        while let exchange = self.exchange {
-            let part: HTTPClientResponsePart?
-            do {
-                part = try self.responses.next()
-            } catch {
-                self.failExchange(.invalidResponse)
-                return
-            }
-            guard let part else { return }
-            exchange.upstreamReceived(part, from: self)
+        let part = self.unwrapInboundIn(data)
+        guard let exchange = self.exchange else {
+            // An idle connection has nothing to say: the stream can't be trusted.
+            self.close()
+            return
         }
-        // An idle connection has nothing to say: the stream can't be trusted.
-        if self.responses.hasUnparsedBytes { self.close() }
+        exchange.upstreamReceived(part, from: self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -196,14 +188,6 @@ final class UpstreamConnection: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.isOpen = false
         self.cancelWatchdog()
-        // A body that lasts until the close ends here; a response cut short is invalid.
-        do {
-            if let end = try self.responses.finish(), let exchange = self.exchange {
-                exchange.upstreamReceived(end, from: self)
-            }
-        } catch {
-            self.failExchange(.invalidResponse)
-        }
         let exchange = self.exchange
         self.exchange = nil
         self.pool?.connectionClosed(self)
@@ -212,14 +196,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.failExchange(.reset)
-    }
-
-    /// A reset, or bytes that are not a response: either way this connection is done.
-    private func failExchange(_ failure: UpstreamFailure) {
+        // A reset, or bytes NIO's decoder refused: either way this connection is done.
         let exchange = self.exchange
         self.exchange = nil
-        exchange?.upstreamFailed(failure, from: self)
+        exchange?.upstreamFailed(error is HTTPParserError ? .invalidResponse : .reset, from: self)
         self.close()
     }
 

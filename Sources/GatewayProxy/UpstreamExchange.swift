@@ -1,4 +1,3 @@
-import GatewayHTTP1
 import GatewayConfig
 public import NIOCore
 public import NIOHTTP1
@@ -231,7 +230,7 @@ public final class UpstreamExchange {
         switch part {
         case .head(let head):
             self.status = Int(head.status.code)
-            self.responseKeepAlive = head.headers.keepsAlive(version: head.version)
+            self.responseKeepAlive = head.isKeepAlive
             self.pool.recordOutcome(target: self.target, failed: self.status >= 500)
             if self.pool.retries?.on.statuses.contains(self.status) == true, self.mayRetry(sentAnything: true) {
                 self.discarding = true

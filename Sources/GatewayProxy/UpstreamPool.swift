@@ -237,14 +237,15 @@ public final class UpstreamPool {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls {
-                        // TLS first: the connection above it sees plaintext. The gate holds
+                        // TLS first: the HTTP codecs above it see plaintext. The gate holds
                         // back a failed handshake's error and close from the connection.
                         try sync.addHandler(TLSHandler(context: tls.value.0, serverHostname: serverName))
                         try sync.addHandler(tls.value.1)
                     }
-                    // No codecs and no outbound header validation: the connection parses
-                    // responses and writes request bytes itself (client headers were checked
-                    // by the request parser, configured ones by the config decoder).
+                    // No encoder and no outbound header validation: the connection writes
+                    // request bytes itself (client headers were checked by the request parser,
+                    // configured ones by the config decoder).
+                    try sync.addHandler(ByteToMessageHandler(handler.value.responses))
                     try sync.addHandler(handler.value)
                 }
             }

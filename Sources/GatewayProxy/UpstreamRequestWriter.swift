@@ -1,4 +1,3 @@
-import GatewayHTTP1
 import GatewayTLS
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,6 @@
 import CompressNIO
 import GatewayConfig
-import GatewayHTTP1
+import GatewayProxy
 import NIOCore
 import NIOPosix
 import NIOHTTP1

@@ -1,5 +1,4 @@
 import GatewayConfig
-import GatewayHTTP1
 import GatewayHandlers
 import GatewayProxy
 import GatewayTLS
@@ -166,7 +165,7 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
     func closeAfterResponse(_ proxied: ProxiedRequest, context: ChannelHandlerContext) {
         self.state = .closed
         self.queueing = false
-        self.parser.discardUnparsedBytes()
+        self.pipelined.removeAll()
         context.flush()
         if let last = proxied.lastWrite {
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -353,8 +352,10 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         guard !self.drainingQueue else { return }
         self.drainingQueue = true
         defer { self.drainingQueue = false }
-        if !self.isClosed { self.parseRequests(context: context) }
-        if self.isClosed { self.parser.discardUnparsedBytes() }
-        if !self.queueing || !self.parser.hasUnparsedBytes { self.releaseReadHold(.pipelined, context: context) }
+        while !self.queueing, !self.isClosed, let part = self.pipelined.popFirst() {
+            self.handle(part, context: context)
+        }
+        if self.isClosed { self.pipelined.removeAll() }
+        if self.pipelined.isEmpty { self.releaseReadHold(.pipelined, context: context) }
     }
 }

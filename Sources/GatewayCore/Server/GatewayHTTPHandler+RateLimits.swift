@@ -12,7 +12,7 @@ extension GatewayHTTPHandler {
     /// The rate-limit step, after routing and before `Expect` is answered (a
     /// refused client is not asked for its body). Memory-store policies decide
     /// here; a Redis policy pauses the request as a proxied response does:
-    /// later bytes wait unparsed in `parser` and reading stops until the decision.
+    /// later parts queue in `pipelined` and reading stops until the decision.
     func applyRateLimits(
         _ limits: RouteRateLimits, to request: Request, path: Substring, context: ChannelHandlerContext
     ) {

@@ -1,5 +1,4 @@
 import GatewayConfig
-import GatewayHTTP1
 import GatewayHandlers
 import GatewayProxy
 import GatewayTLS
@@ -12,14 +11,13 @@ import Prometheus
 /// proxies to the route's upstream, or answers with a JSON error, and records
 /// metrics and the access log.
 ///
-/// Reads the connection's plaintext and parses it itself (`HTTPRequestParser`), and
-/// writes serialized responses (`HTTPResponseSerializer`, `ProxyResponseWriter`) as
-/// bytes, so the pipeline has no HTTP decoder or encoder handlers. Built-in handlers
+/// Sits right above NIO's HTTP request decoder and writes serialized responses
+/// (`HTTPResponseSerializer`, `ProxyResponseWriter`) as bytes. Built-in handlers
 /// answer synchronously, so their pipelined requests are answered as they are
 /// decoded; responses written during one read are flushed together at
 /// `channelReadComplete`. While a proxied response is in flight, further
-/// pipelined requests wait unparsed in the parser (and reading stops) until it
-/// is done, so answers stay in order.
+/// pipelined requests are queued (and reading stops) until it is done, so
+/// answers stay in order.
 ///
 /// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
 /// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
@@ -28,7 +26,7 @@ import Prometheus
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -47,7 +45,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         case lingering(remaining: Int, answered: EventLoopFuture<Void>)
         /// A request sent to an upstream: its body streams up, its response down.
         case proxying(Request, ProxiedRequest)
-        /// Waiting for a rate-limit store (Redis); further bytes wait unparsed in `parser`.
+        /// Waiting for a rate-limit store (Redis); further request parts queue in `pipelined`.
         case limiting(Request, path: Substring)
         /// Collecting a body that the route's policies need whole (a gzip body, a
         /// validated body) before answering or proxying it.
@@ -57,7 +55,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     /// Why the handler is not asking the client for more bytes (a bit set).
     struct ReadHolds: OptionSet {
         let rawValue: UInt8
-        /// Bytes of pipelined requests wait in `parser` behind a proxied response.
+        /// Pipelined requests wait in `pipelined` behind a proxied response.
         static let pipelined = ReadHolds(rawValue: 1)
         /// The upstream connection does not take more request body now.
         static let upstreamFull = ReadHolds(rawValue: 2)
@@ -82,6 +80,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         var loggedURI: String?
         /// A CORS preflight the gateway answers itself (its answer carries the preflight's fields instead).
         var isPreflight = false
+        /// Whether a body follows the head (else NIO's decoder emits `.end` right after it).
+        var hasBody = true
     }
 
     let stateBox: GatewayStateBox
@@ -109,12 +109,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     var inRead = false
     var needsFlush = false
 
-    /// This connection's request parser, with the bytes it has not parsed yet.
-    var parser: HTTPRequestParser
-
     // Proxying. None of this is touched on the built-in path.
-    /// Set while a proxied request's response (or a rate-limit decision) is still
-    /// coming: what the client sends next stays unparsed until then.
+    /// Request parts that arrived behind a proxied request, answered after it.
+    var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Set while a proxied request's response is still coming: new parts queue.
     var queueing = false
     var drainingQueue = false
     var readHolds: ReadHolds = []
@@ -130,9 +128,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
 
     init(
         stateBox: GatewayStateBox, metrics: GatewayMetrics, accessLog: AccessLog, activity: ReadActivity,
-        clock: ConnectionClock, maxHeaderBytes: Int
+        clock: ConnectionClock
     ) {
-        self.parser = HTTPRequestParser(maxHeaderBytes: maxHeaderBytes)
         self.stateBox = stateBox
         self.metrics = metrics
         self.accessLog = accessLog
@@ -160,7 +157,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         } else if case .limiting = self.state {
             self.state = .closed  // the store's answer, when it comes, finds nobody to serve
         }
-        self.parser.discardUnparsedBytes()
+        self.pipelined.removeAll()
         context.fireChannelInactive()
     }
 
@@ -251,28 +248,13 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inRead = true
-        self.activity.bytesArrived()
-        if case .closed = self.state { return }
-        self.parser.append(self.unwrapInboundIn(data))
-        self.parseRequests(context: context)
-    }
-
-    /// Parses and serves what was read, until a request must wait for a proxied
-    /// response or a rate-limit decision (`queueing`): then reading stops until
-    /// `drainPipelined` goes on.
-    func parseRequests(context: ChannelHandlerContext) {
-        while !self.queueing {
-            let part: HTTPServerRequestPart?
-            do {
-                part = try self.parser.next()
-            } catch {
-                self.malformedRequest(error, context: context)
-                return
-            }
-            guard let part else { return }
-            self.handle(part, context: context)
+        let part = self.unwrapInboundIn(data)
+        if self.queueing || !self.pipelined.isEmpty {
+            self.pipelined.append(part)
+            self.readHolds.insert(.pipelined)
+            return
         }
-        if self.parser.hasUnparsedBytes { self.readHolds.insert(.pipelined) }
+        self.handle(part, context: context)
     }
 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -335,14 +317,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.observeHandshakeFailure(error)
-        context.fireErrorCaught(error)
-    }
-
-    /// The bytes are not a request: the stream can't be trusted any more, so answer once and close.
-    func malformedRequest(_ error: HTTPParseError, context: ChannelHandlerContext) {
+        guard let parserError = error as? HTTPParserError else {
+            self.observeHandshakeFailure(error)
+            context.fireErrorCaught(error)
+            return
+        }
         guard !self.isClosed else { return }
-        let gatewayError: GatewayError = error == .headerOverflow ? .headersTooLarge : .badRequest
+        // The byte stream can't be trusted any more: answer once and close.
+        let gatewayError: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .badRequest
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
         let request = Request(
             head: head, state: self.stateBox.state, route: -1, parameters: [], query: nil, startedAt: .now(),
@@ -365,8 +347,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         let state = self.stateBox.state
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
-            keepAlive: head.headers.keepsAlive(version: head.version) && !self.draining, maxBodyBytes: state.maxBodyBytes)
+            keepAlive: head.isKeepAlive && !self.draining, maxBodyBytes: state.maxBodyBytes)
         let length = head.headers.first(name: "content-length").flatMap { Int($0) }
+        // RFC 9112 §6.3: a request without Content-Length or Transfer-Encoding has no body.
+        request.hasBody = (length ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
         guard let target = RequestTarget(head.uri) else {
             self.reject(request, with: .badRequestTarget, context: context)
             return
@@ -431,10 +415,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
             self.startProxying(request, proxy: proxy, path: path, context: context)
             return
         }
-        if self.parser.nextIsEnd {
-            // No body (the parser's next part is this request's end): answered at once,
-            // without keeping the request in `.collecting` until the end is handled.
-            self.parser.consumeEnd()
+        if !request.hasBody {
+            // Answered at once rather than kept in `.collecting` until the `.end` that
+            // follows; `.discarding` takes that `.end`.
+            self.state = .discarding
             self.dispatch(request, body: nil, context: context)
             return
         }

@@ -390,11 +390,14 @@ public final class GatewayServer: Sendable {
                         if let tlsContext = settings.tlsContext {
                             try sync.addHandler(TLSHandler(context: tlsContext))
                         }
+                        let activity = ReadActivity()
+                        try sync.addHandler(
+                            ByteToMessageHandler(
+                                ObservedHTTPRequestDecoder(limits: settings.decoderLimits, activity: activity)))
                         try sync.addHandler(
                             GatewayHTTPHandler(
                                 stateBox: boxes[ObjectIdentifier(channel.eventLoop)]!, metrics: metrics,
-                                accessLog: accessLog, activity: ReadActivity(), clock: settings.clock,
-                                maxHeaderBytes: settings.maxHeaderBytes))
+                                accessLog: accessLog, activity: activity, clock: settings.clock))
                     }
                 }
             do {

@@ -1,24 +1,27 @@
 import GatewayConfig
 import GatewayTLS
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// What a traffic listener gives each new connection: the TLS context (nil for
-/// plain HTTP), the request head limit and the connection clock. A reload swaps
+/// plain HTTP), the HTTP decoder limits and the connection clock. A reload swaps
 /// it in the listener's `ListenerSettingsBox`; established connections keep what
 /// they were made with.
 struct ListenerSettings: Sendable {
     var tlsContext: TLSServerContext?
     /// What `tlsContext` was built from, to keep it when a reload changes nothing of it.
     var tlsSource: TLSContextSource?
-    /// `http.max_header_bytes`, for the connection's `HTTPRequestParser`.
-    var maxHeaderBytes: Int
+    var decoderLimits: NIOHTTPDecoderLimitConfiguration
     var clock: ConnectionClock
 
     init(http: HTTPConfiguration, tlsContext: TLSServerContext?, tlsSource: TLSContextSource?) {
         self.tlsContext = tlsContext
         self.tlsSource = tlsSource
-        self.maxHeaderBytes = http.maxHeaderBytes
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = http.maxHeaderBytes
+        limits.maxHeaderFieldSize = http.maxHeaderBytes
+        self.decoderLimits = limits
         self.clock = ConnectionClock(
             idleTimeout: TimeAmount(http.idleTimeout), requestHeadTimeout: TimeAmount(http.requestHeadTimeout),
             bodyTimeout: TimeAmount(http.bodyTimeout))

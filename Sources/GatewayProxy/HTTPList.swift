@@ -33,8 +33,8 @@ public enum HTTPList {
     public static func trimmingWhitespace(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         var first = 0
         var last = bytes.count
-        while first < last, HTTPSyntax.isWhitespace(bytes[first]) { first += 1 }
-        while last > first, HTTPSyntax.isWhitespace(bytes[last - 1]) { last -= 1 }
+        while first < last, Self.isWhitespace(bytes[first]) { first += 1 }
+        while last > first, Self.isWhitespace(bytes[last - 1]) { last -= 1 }
         return UnsafeRawBufferPointer(rebasing: bytes[first..<last])
     }
 
@@ -47,5 +47,10 @@ public enum HTTPList {
         return (
             UnsafeRawBufferPointer(rebasing: bytes[..<index]), UnsafeRawBufferPointer(rebasing: bytes[(index + 1)...])
         )
+    }
+
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09
     }
 }

@@ -2,28 +2,12 @@ public import NIOHTTP1
 
 extension HTTPHeaders {
     /// Calls `body` with each non-empty token listed in the `Connection` fields, whitespace
-    /// trimmed. Scans the values in place: NIO's `headers[canonicalForm:]` and
-    /// `isKeepAlive(version:)` (on headers it did not parse) build several arrays per call.
+    /// trimmed. Scans the values in place: NIO's `headers[canonicalForm:]` builds several
+    /// arrays per call.
     public func forEachConnectionToken(_ body: (UnsafeRawBufferPointer) -> Void) {
         for (name, value) in self where name.caseInsensitiveEquals("connection") {
             HTTPList.forEachElement(of: value, separatedBy: UInt8(ascii: ","), body)
         }
-    }
-
-    /// Whether the connection stays open after a message with these headers (RFC 9112 §9.3):
-    /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
-    public func keepsAlive(version: HTTPVersion) -> Bool {
-        var close = false
-        var keepAlive = false
-        self.forEachConnectionToken { token in
-            if token.caseInsensitiveEquals("close") {
-                close = true
-            } else if token.caseInsensitiveEquals("keep-alive") {
-                keepAlive = true
-            }
-        }
-        if close { return false }
-        return version.major == 1 && version.minor >= 1 || keepAlive
     }
 }
 
