@@ -23,9 +23,7 @@ extension Collection where Element == UInt8 {
         }
         return true
     }
-}
 
-extension Collection where Element == UInt8 {
     /// Whether these bytes equal the lowercase ASCII `lowercase` ignoring case (a runtime value).
     public func caseInsensitiveEquals(lowercase: some Collection<UInt8>) -> Bool {
         guard self.count == lowercase.count else { return false }
