@@ -81,6 +81,12 @@ extension GatewayHTTPHandler: UpstreamExchangeDelegate {
         proxied.exchange = exchange
         self.state = .proxying(request, proxied)
         guard let wholeBody else {
+            if !request.hasBody {
+                // Nothing follows the head: the end goes with it, in one flush to the upstream.
+                // The `.end` NIO's decoder sends next then only stops reading (`receivedEnd`).
+                proxied.requestEnded = true
+                exchange.sendEnd()
+            }
             exchange.start()
             return
         }

@@ -142,8 +142,9 @@ extension GatewayHTTPHandler {
             self.state = .idle
             self.bufferedRequestEnded(request, buffered, context: context)
         case .proxying(_, let proxied):
-            proxied.requestEnded = true
             self.queueing = true
+            guard !proxied.requestEnded else { return }  // a bodiless request's end went with its head
+            proxied.requestEnded = true
             proxied.exchange?.sendEnd()
         }
     }
