@@ -22,7 +22,8 @@ import Prometheus
 /// The authentication step is in `GatewayHTTPHandler+Auth.swift`, the
 /// rate-limit step in `GatewayHTTPHandler+RateLimits.swift`, the proxy path in
 /// `GatewayHTTPHandler+Proxy.swift`, CORS preflights in `GatewayHTTPHandler+CORS.swift`,
-/// the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`.
+/// the OpenAPI pages in `GatewayHTTPHandler+OpenAPI.swift`, routing and the body and end
+/// of a request in `GatewayHTTPHandler+RequestParts.swift`.
 ///
 /// Runs on the channel's event loop; every call stays there (no thread hops).
 final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandler {
