@@ -13,15 +13,10 @@ extension HTTPHeaders {
 
 extension Collection where Element == UInt8 {
     /// Whether these bytes equal `lowercase` (ASCII) ignoring case, without allocating.
+    @inline(__always)
     public func caseInsensitiveEquals(_ lowercase: StaticString) -> Bool {
-        guard self.count == lowercase.utf8CodeUnitCount else { return false }
-        var index = 0
-        for byte in self {
-            let folded = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
-            if folded != lowercase.utf8Start[index] { return false }
-            index += 1
-        }
-        return true
+        self.caseInsensitiveEquals(
+            lowercase: UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
     /// Whether these bytes equal the lowercase ASCII `lowercase` ignoring case (a runtime value).
