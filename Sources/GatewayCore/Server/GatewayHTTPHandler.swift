@@ -83,6 +83,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         var isPreflight = false
         /// Whether a body follows the head (else NIO's decoder emits `.end` right after it).
         var hasBody = true
+        /// Whether the head has `Expect` (answered in `routed`).
+        var hasExpect = false
     }
 
     let stateBox: GatewayStateBox
@@ -349,15 +351,16 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
         var request = Request(
             head: head, state: state, route: -1, parameters: [], query: nil, startedAt: .now(),
             keepAlive: head.isKeepAlive && !self.draining, maxBodyBytes: state.maxBodyBytes)
-        let length = head.headers.first(name: "content-length").flatMap { Int($0) }
-        // RFC 9112 §6.3: a request without Content-Length or Transfer-Encoding has no body.
-        request.hasBody = (length ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
+        let fields = RequestHeadFields(head.headers)
+        let length = fields.contentLength
+        request.hasBody = fields.hasBody
+        request.hasExpect = fields.hasExpect
         guard let target = RequestTarget(head.uri) else {
             self.reject(request, with: .badRequestTarget, context: context)
             return
         }
         request.query = target.query
-        let host = head.headers.first(name: "host").map { Substring($0) }
+        let host = fields.host
         if head.method == .OPTIONS, state.hasCORS,
             self.answeredPreflight(&request, host: host, target: target, length: length, context: context)
         {
@@ -404,7 +407,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, NIOScheduledCallbackHandle
             case .buffers(let whole): buffered = whole
             }
         }
-        if request.head.headers.contains(name: "expect") {
+        if request.hasExpect {
             self.answerExpectation(head: request.head, context: context)
         }
         self.clock.lastBodyBytes = request.startedAt
